@@ -1,0 +1,73 @@
+"""What a monitor produces: alerts as data. Rendering them is the reports package's job."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def order(self) -> int:
+        return {"critical": 0, "warning": 1, "info": 2}[self.value]
+
+
+class Lifecycle(StrEnum):
+    OPENED = "opened"  # first seen in this run
+    STILL = "still"  # the same condition was already open last run
+    RESOLVED = "resolved"  # open last run, gone now
+
+
+class SubjectKind(StrEnum):
+    PRODUCT = "product"
+    KEYWORD = "keyword"
+    LIST = "list"
+    BRAND = "brand"
+    CRAWL = "crawl"  # crawl-health findings
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One finding. `message_key` + `params` are translated by the reports; no HTML here.
+
+    `before` / `after` hold JSON-able values (str, int, Decimal, bool, None, or lists of them).
+    """
+
+    monitor: str
+    severity: Severity
+    subject_kind: SubjectKind
+    subject: str  # ASIN, keyword, list path, brand, or the page kind for crawl health
+    marketplace: str
+    message_key: str
+    params: dict[str, Any] = field(default_factory=dict)
+    field: str | None = None
+    before: Any = None
+    after: Any = None
+    since: datetime | None = None
+    url: str | None = None
+    lifecycle: Lifecycle = Lifecycle.OPENED
+    evidence: str | None = None  # a screenshot path or snapshot reference
+    discriminator: str = ""  # tells apart two alerts of one monitor on one subject (e.g. a seller id)
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str, str]:
+        """Identity across runs, for the opened / still / resolved lifecycle."""
+        return (self.monitor, self.subject_kind.value, self.subject, self.marketplace,
+                self.field or "", self.discriminator)
+
+
+class Monitor:
+    """A small named thing that answers one question. Subclasses set `name` and `severity`;
+    their docstring is the description shown in the README and the report."""
+
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+
+    @classmethod
+    def description(cls) -> str:
+        return " ".join((cls.__doc__ or "").split())

@@ -1,0 +1,71 @@
+"""Money strings in every marketplace's format, read through price-parser with the marketplace's decimal sign.
+
+`$1,299.99`, `1.299,99 €`, `1 299,99 €` (narrow no-break space), `R$ 1.499,99`, `￥12,980`, `CDN$ 1,879.99`,
+`₹1,49,999.00`, `SAR 1,279.00`. A range (`$12.99 - $18.99`) or a string with no digits is not one price: None.
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from price_parser import Price
+
+from crawler.marketplaces import Marketplace
+from crawler.marketplaces import get as get_marketplace
+from crawler.records import Money
+
+# Two amounts joined by a dash: a price range, which is not one price.
+_RANGE_RE = re.compile(r"\d\s*[-–—~]\s*\D{0,6}\d")
+_SPACES_RE = re.compile(r"[\s\u00a0\u202f\u2009\u200b\u200e\u200f]+")
+# Currency-free marketplaces print zero-decimal amounts: their fraction never exists.
+_ZERO_DECIMAL = {"JPY"}
+
+
+def _market(marketplace: str | Marketplace) -> Marketplace:
+    return marketplace if isinstance(marketplace, Marketplace) else get_marketplace(marketplace)
+
+
+def parse_amount(text: str | None, marketplace: str | Marketplace) -> Decimal | None:
+    """The one amount in `text`, read with the marketplace's decimal sign, or None when unsure."""
+    if not text:
+        return None
+    m = _market(marketplace)
+    cleaned = _SPACES_RE.sub(" ", text).strip()
+    if not cleaned or not any(ch.isdigit() for ch in cleaned) or _RANGE_RE.search(cleaned):
+        return None
+    # Thousands written with spaces ("1 299,99"): join the groups before price-parser sees them.
+    cleaned = re.sub(r"(?<=\d) (?=\d{3}(?:\D|$))", "", cleaned)
+    decimal = m.decimal
+    if m.currency in _ZERO_DECIMAL:
+        # "￥12,980" and "12.980" (rare) both mean twelve thousand: no fraction exists in yen.
+        digits = re.sub(r"[^\d]", "", cleaned.split(".")[0] if re.search(r"\.\d{1,2}(?!\d)", cleaned) else cleaned)
+        return Decimal(digits) if digits else None
+    price = Price.fromstring(cleaned, decimal_separator=decimal)
+    if price.amount is None:
+        return None
+    exponent = price.amount.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent < -2:  # three decimals is no price format we know
+        return None
+    return price.amount.quantize(Decimal("0.01"))
+
+
+def parse_money(text: str | None, marketplace: str | Marketplace) -> Money | None:
+    """`Money` in the marketplace's currency, or None when `text` holds no single certain amount."""
+    m = _market(marketplace)
+    amount = parse_amount(text, m)
+    return Money(amount, m.currency) if amount is not None else None
+
+
+def parse_split_price(whole: str | None, fraction: str | None, marketplace: str | Marketplace) -> Money | None:
+    """A price printed as `.a-price-whole` + `.a-price-fraction` spans (the `.a-offscreen` copy empty)."""
+    m = _market(marketplace)
+    digits = re.sub(r"\D", "", whole or "")
+    if not digits:
+        return None
+    frac = re.sub(r"\D", "", fraction or "")
+    if frac and len(frac) != 2:
+        return None
+    amount = Decimal(f"{digits}.{frac}") if frac else Decimal(digits)
+    if m.currency not in _ZERO_DECIMAL:
+        amount = amount.quantize(Decimal("0.01"))
+    return Money(amount, m.currency)
