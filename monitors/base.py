@@ -4,7 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from crawler.records import ProductSnapshot
+    from monitors.history import History
+    from monitors.settings import MonitorSettings
 
 
 class Severity(StrEnum):
@@ -53,6 +58,12 @@ class Alert:
     lifecycle: Lifecycle = Lifecycle.OPENED
     evidence: str | None = None  # a screenshot path or snapshot reference
     discriminator: str = ""  # tells apart two alerts of one monitor on one subject (e.g. a seller id)
+    # A one-off change between two runs (a price moved): always `opened`, never carried to the next
+    # run as `still` nor `resolved`. Conditions (the buy box is lost) are not events.
+    event: bool = False
+    # False when the subject could not be read this run: the open alert is carried over unconfirmed
+    # instead of being called resolved (a blocked page is never evidence of a change).
+    checked: bool = True
 
     @property
     def key(self) -> tuple[str, str, str, str, str, str]:
@@ -71,3 +82,17 @@ class Monitor:
     @classmethod
     def description(cls) -> str:
         return " ".join((cls.__doc__ or "").split())
+
+    def check(self, history: History, settings: MonitorSettings) -> list[Alert]:
+        raise NotImplementedError
+
+    def alert(self, subject_kind: SubjectKind, subject: str, marketplace: str, message_key: str,
+              severity: Severity | None = None, **fields: Any) -> Alert:
+        """An Alert of this monitor; `severity` defaults to the monitor's."""
+        return Alert(self.name, severity or self.severity, subject_kind, subject, marketplace,
+                     message_key, **fields)
+
+    def product_alert(self, snap: ProductSnapshot, message_key: str, severity: Severity | None = None,
+                      **fields: Any) -> Alert:
+        fields.setdefault("url", snap.url)
+        return self.alert(SubjectKind.PRODUCT, snap.asin, snap.marketplace, message_key, severity, **fields)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["fixtures.storefront.pytest_plugin"]
+
 ROOT = Path(__file__).resolve().parent.parent
 REALPAGES = ROOT.parent / "shared" / "realpages"
 GOLDEN_REALPAGES = ROOT / "fixtures" / "expected" / "realpages"
@@ -36,3 +38,22 @@ def realpages() -> Path:
     if not (REALPAGES / "LABELS.json").exists():
         pytest.skip(f"real Amazon captures not found at {REALPAGES} (they live in the team's shared folder)")
     return REALPAGES
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session (Playwright's sync API allows one driver at a time)."""
+    from crawler.browser import BrowserNotFound, find_browser, launch_args
+
+    try:
+        executable = find_browser()
+    except BrowserNotFound as exc:
+        pytest.skip(str(exc))
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=executable, args=launch_args())
+        try:
+            yield b
+        finally:
+            b.close()

@@ -14,8 +14,9 @@ from crawler.marketplaces import Marketplace
 from crawler.marketplaces import get as get_marketplace
 from crawler.records import Money
 
-# Two amounts joined by a dash: a price range, which is not one price.
-_RANGE_RE = re.compile(r"\d\s*[-–—~]\s*\D{0,6}\d")
+# Two amounts joined by a dash: a price range, which is not one price. The currency may sit on either side of
+# the dash ("$12.99 - $18.99", "12,99 € – 18,99 €").
+_RANGE_RE = re.compile(r"\d[^\d\-–—~]{0,6}[-–—~]\s*\D{0,6}\d")
 _SPACES_RE = re.compile(r"[\s\u00a0\u202f\u2009\u200b\u200e\u200f]+")
 # Currency-free marketplaces print zero-decimal amounts: their fraction never exists.
 _ZERO_DECIMAL = {"JPY"}

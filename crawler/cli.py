@@ -1,0 +1,41 @@
+"""The `storewatch` command line. Every command is documented in README.md and tested through `main(argv)`."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from crawler.commands import adhoc, crawl, demo, schedule, watchlist
+
+app = typer.Typer(
+    name="storewatch",
+    help="Daily Amazon storefront checks: buy box, sellers, ratings, promotions, ranks and top lists.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+adhoc.register(app)
+demo.register(app)
+watchlist.register(app)
+crawl.register(app)
+schedule.register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code instead of exiting (for tests and embedding)."""
+    from crawler.exceptions import StorewatchError, UsageError
+
+    try:
+        # Standalone mode: click reports usage errors itself (exit code 2) and raises SystemExit.
+        app(args=argv if argv is not None else sys.argv[1:], prog_name="storewatch")
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except StorewatchError as e:
+        print(f"storewatch: error: {e}", file=sys.stderr)
+        return 2 if isinstance(e, UsageError) else 1
+    return 0
+
+
+def entry() -> None:
+    sys.exit(main())

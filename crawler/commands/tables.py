@@ -1,0 +1,114 @@
+"""Readable terminal tables for the ad-hoc commands (rich). Scraped text is printed as text, never markup."""
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from crawler.jsonout import product_json
+
+console = Console(highlight=False, soft_wrap=False)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        if not value:
+            return "—"
+        if all(isinstance(v, str) for v in value):
+            return escape(" | ".join(value))
+        return escape(f"{len(value)} item(s)")
+    if isinstance(value, dict):
+        return escape(", ".join(f"{k}: {v}" for k, v in value.items() if v is not None))
+    return escape(str(value))
+
+
+def print_product(snap: Any) -> None:
+    data = product_json(snap)
+    table = Table(title=f"{snap.asin} · {snap.marketplace} · {snap.outcome.value}", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    for name, value in data.items():
+        if name in ("offers", "top_reviews"):
+            continue
+        table.add_row(name, _show(value))
+    console.print(table)
+    if snap.offers:
+        _offers_table(snap.offers, f"offers of {snap.asin}")
+    if snap.top_reviews:
+        reviews = Table(title="top reviews")
+        for col in ("id", "stars", "title", "date", "verified"):
+            reviews.add_column(col)
+        for r in snap.top_reviews:
+            reviews.add_row(escape(r.id), _show(r.stars), _show(r.title), _show(r.date), "yes" if r.verified else "")
+        console.print(reviews)
+
+
+def print_changes(changes: list[Any], previous: Any) -> None:
+    if previous is None:
+        console.print("No earlier check of this product is stored: nothing to compare.")
+        return
+    if not changes:
+        console.print(f"No change since {previous.fetched_at:%Y-%m-%d %H:%M} UTC.")
+        return
+    table = Table(title=f"changed since {previous.fetched_at:%Y-%m-%d %H:%M} UTC")
+    for col in ("field", "before", "after"):
+        table.add_column(col, overflow="fold")
+    for c in changes:
+        table.add_row(c.field, _show(c.before), _show(c.after))
+    console.print(table)
+
+
+def _offers_table(offers: Any, title: str) -> None:
+    table = Table(title=title)
+    for col in ("#", "seller", "seller id", "price", "shipping", "condition", "FBA", "buy box"):
+        table.add_column(col)
+    for i, o in enumerate(offers, 1):
+        table.add_row(str(i), _show(o.seller), _show(o.seller_id), _show(o.price), _show(o.shipping),
+                      _show(o.condition), {True: "yes", False: "no"}.get(o.fulfilled_by_amazon, "—"),
+                      "★" if o.is_buybox else "")
+    console.print(table)
+
+
+def print_offers(page: Any) -> None:
+    if not page.outcome.readable:
+        console.print(f"{page.asin}: {page.outcome.value} ({escape(page.reason or '')})")
+        return
+    _offers_table(page.offers, f"offers of {page.asin} · {page.marketplace}")
+
+
+def print_search(keyword: str, pages: list[Any], results: list[Any], tracked: list[Any]) -> None:
+    if tracked:
+        table = Table(title=f"tracked ASINs for {escape(keyword)!r}")
+        for col in ("asin", "organic", "sponsored", "page"):
+            table.add_column(col)
+        for t in tracked:
+            table.add_row(t.asin, _show(t.organic_position) if t.organic_position else "not indexed",
+                          _show(t.sponsored_position), _show(t.page))
+        console.print(table)
+    table = Table(title=f"results for {escape(keyword)!r} ({len(pages)} page(s))")
+    for col in ("page", "pos", "organic", "sponsored", "asin", "title", "price", "rating", "reviews"):
+        table.add_column(col, overflow="ellipsis", max_width=60 if col == "title" else None)
+    for r in results:
+        table.add_row(str(r.page), str(r.position), _show(r.organic_position), _show(r.sponsored_position),
+                      r.asin, _show(r.title), _show(r.price), _show(r.rating), _show(r.review_count))
+    console.print(table)
+
+
+def print_list(pages: list[Any]) -> None:
+    first = next((p for p in pages if p.outcome.value == "ok"), None)
+    title = (first.name if first else None) or "list"
+    table = Table(title=escape(title))
+    for col in ("list", "rank", "asin", "title", "price", "rating", "reviews"):
+        table.add_column(col, overflow="ellipsis", max_width=60 if col == "title" else None)
+    for p in pages:
+        for e in p.entries:
+            table.add_row(_show(e.list), str(e.rank), e.asin, _show(e.title), _show(e.price),
+                          _show(e.rating), _show(e.review_count))
+    console.print(table)
+    for p in pages:
+        if not p.outcome.readable:
+            console.print(f"{escape(p.url)}: {p.outcome.value} ({escape(p.reason or '')})")

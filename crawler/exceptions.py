@@ -1,0 +1,24 @@
+"""storewatch's own exceptions, in one place. Each message names what was wrong and what is allowed."""
+
+from __future__ import annotations
+
+
+class StorewatchError(Exception):
+    """Base class: an error a user can act on (printed without a traceback, exit code 1 or 2)."""
+
+
+class UsageError(StorewatchError):
+    """Bad input on the command line (exit code 2)."""
+
+
+class InvalidAsin(UsageError):
+    def __init__(self, value: str) -> None:
+        super().__init__(
+            f"invalid ASIN {value!r}: an ASIN is 10 characters of 0-9 and A-Z, "
+            "e.g. B08N5WRWNW (books use their ISBN-10, e.g. 000004458X)"
+        )
+
+
+class InvalidUrl(UsageError):
+    def __init__(self, value: str, why: str) -> None:
+        super().__init__(f"invalid URL {value!r}: {why}; expected something like http://127.0.0.1:8000")

@@ -1,0 +1,92 @@
+"""Downloader middleware: robot checks are retried with backoff and capped per marketplace.
+
+A robot check arrives with HTTP 200, so Scrapy's RetryMiddleware never sees it. This middleware looks
+at each page once (cheaply, before any parse) and retries blocked ones after slowing that marketplace
+down; when retries run out the page goes on to the spider, whose parser reports it as `blocked`, never
+as data. After `BLOCK_CAP` robot checks in one marketplace the run stops asking that marketplace.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+STOPPED = "marketplace stopped for this run"
+
+
+class MarketplaceStopped(IgnoreRequest):
+    """Raised for requests to a marketplace that answered with too many robot checks."""
+
+
+class BlockRetryMiddleware:
+    def __init__(self, crawler: Any, max_retries: int, cap: int, max_delay: float) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.max_retries = max_retries
+        self.cap = cap
+        self.max_delay = max_delay
+        self.blocked: dict[str, int] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "BlockRetryMiddleware":
+        s = crawler.settings
+        return cls(
+            crawler,
+            s.getint("BLOCK_RETRY_TIMES", 2),
+            s.getint("BLOCK_CAP", 10),
+            s.getfloat("BLOCK_MAX_DELAY", 120.0),
+        )
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        market = request.meta.get("marketplace", "?")
+        if self.blocked.get(market, 0) >= self.cap:
+            self.stats.inc_value(f"storefront/stopped/{market}")
+            raise MarketplaceStopped(f"{STOPPED}: {self.cap} robot checks in {market}")
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Any:
+        from spiders.parsers.blocks import detect_block
+
+        text = response.text if hasattr(response, "text") else ""
+        found = detect_block(text, response.status, response.url)
+        if found is None:
+            return response
+        outcome, reason = found
+        market = request.meta.get("marketplace", "?")
+        self.stats.inc_value(f"storefront/{outcome.value}")
+        self.stats.inc_value(f"storefront/{outcome.value}/{market}")
+        if outcome.value != "blocked":
+            return response
+        self.blocked[market] = self.blocked.get(market, 0) + 1
+        self._back_off(request)
+        if self.blocked[market] >= self.cap:
+            logger.warning(
+                "%s robot checks in marketplace %s: it is not asked again in this run", self.cap, market
+            )
+            return response
+        retry = get_retry_request(
+            request,
+            spider=self.crawler.spider,
+            reason=f"blocked: {reason}",
+            max_retry_times=self.max_retries,
+            stats_base_key="storefront/block_retry",
+        )
+        if retry is None:
+            logger.warning("still blocked after %s retries: %s (%s)", self.max_retries, request.url, reason)
+            return response
+        return retry
+
+    def _back_off(self, request: Request) -> None:
+        """Double the marketplace's delay (at least 5 s, at most BLOCK_MAX_DELAY) after a robot check."""
+        slot_key = request.meta.get("download_slot")
+        engine = getattr(self.crawler, "engine", None)
+        slots = getattr(getattr(engine, "downloader", None), "slots", {})
+        slot = slots.get(slot_key) if slot_key else None
+        if slot is not None and self.crawler.settings.getbool("BLOCK_BACKOFF", True):
+            slot.delay = min(max(slot.delay * 2, 5.0), self.max_delay)

@@ -1,0 +1,38 @@
+"""Run one Scrapy crawl in this process and hand back what it yielded.
+
+A Twisted reactor cannot restart, so a process runs one crawl: the CLI's ad-hoc commands call
+`run_crawl` once; the nightly crawl and the tests start a fresh process per crawl.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class CrawlResult:
+    items: list[dict[str, Any]] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def run_crawl(spider_cls: type, settings: dict[str, Any], **spider_kwargs: Any) -> CrawlResult:
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    result = CrawlResult()
+    settings = {"LOG_INSTALL_ROOT_HANDLER": settings.get("LOG_LEVEL") != "NONE", **settings}
+    process = CrawlerProcess(settings)
+    if settings.get("LOG_LEVEL") in ("NONE", "ERROR"):
+        logging.getLogger("scrapy").setLevel(logging.ERROR)
+    crawler = process.create_crawler(spider_cls)
+
+    def collect(item: Any, **_: Any) -> None:
+        result.items.append(item)
+
+    crawler.signals.connect(collect, signal=signals.item_scraped)
+    process.crawl(crawler, **spider_kwargs)
+    process.start()
+    result.stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
+    return result

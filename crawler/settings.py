@@ -1,0 +1,91 @@
+"""Scrapy settings for storewatch crawls: polite by default, keyed by marketplace, quiet logs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crawler.headers import USER_AGENT
+
+# A download slot per marketplace (set in request meta), so politeness follows the marketplace even
+# when several marketplaces sit behind one local storefront.
+POLITE: dict[str, Any] = {
+    "CONCURRENT_REQUESTS": 8,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+    "DOWNLOAD_DELAY": 3.0,
+    "RANDOMIZE_DOWNLOAD_DELAY": True,  # 0.5x-1.5x jitter
+    "AUTOTHROTTLE_ENABLED": True,
+    "AUTOTHROTTLE_START_DELAY": 3.0,
+    "AUTOTHROTTLE_MAX_DELAY": 60.0,
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+}
+
+# An ad-hoc check fetches one page and maybe its offers panel: no reason to wait between the two.
+AD_HOC: dict[str, Any] = {
+    "CONCURRENT_REQUESTS": 4,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "BLOCK_RETRY_TIMES": 1,  # someone is waiting at the terminal: one retry, no growing delay
+    "BLOCK_BACKOFF": False,
+}
+
+
+def scrapy_settings(*, ad_hoc: bool = False, log_level: str = "ERROR", **overrides: Any) -> dict[str, Any]:
+    settings: dict[str, Any] = {
+        "BOT_NAME": "storewatch",
+        "USER_AGENT": USER_AGENT,
+        "ROBOTSTXT_OBEY": False,  # storewatch reads only the public pages a shopper sees, one at a time
+        "COOKIES_ENABLED": True,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": log_level,
+        "LOG_ENABLED": log_level != "NONE",
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        "DOWNLOAD_TIMEOUT": 30,
+        "RETRY_ENABLED": True,
+        "RETRY_TIMES": 2,
+        "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+        "BLOCK_RETRY_TIMES": 2,
+        "BLOCK_CAP": 10,  # robot checks per marketplace and run before that marketplace stops
+        "HTTPERROR_ALLOW_ALL": True,  # 404 and 503 pages reach the parser, which names their outcome
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawler.middlewares.BlockRetryMiddleware": 560,
+        },
+        "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None},
+        **(AD_HOC if ad_hoc else POLITE),
+    }
+    settings.update(overrides)
+    return settings
+
+
+def crawl_settings(
+    config: Any, *, run_id: int, db_url: str | None, progress_total: int = 0, log_level: str = "ERROR"
+) -> dict[str, Any]:
+    """Settings for the nightly crawl of a watchlist: politeness from the config, storage, progress."""
+    p = config.politeness
+    slots = {
+        f"amazon-{code}": {
+            "concurrency": p.concurrency_per_marketplace,
+            "delay": p.delay_seconds,
+            "randomize_delay": p.jitter > 0,
+        }
+        for code in config.marketplaces
+    }
+    return scrapy_settings(
+        log_level=log_level,
+        DOWNLOAD_DELAY=p.delay_seconds,
+        RANDOMIZE_DOWNLOAD_DELAY=p.jitter > 0,
+        CONCURRENT_REQUESTS_PER_DOMAIN=p.concurrency_per_marketplace,
+        CONCURRENT_REQUESTS=max(8, p.concurrency_per_marketplace * len(config.marketplaces)),
+        DOWNLOAD_SLOTS=slots,
+        AUTOTHROTTLE_ENABLED=p.autothrottle and p.delay_seconds > 0,
+        AUTOTHROTTLE_START_DELAY=max(p.delay_seconds, 0.1),
+        RETRY_TIMES=p.retries,
+        BLOCK_RETRY_TIMES=p.retries,
+        BLOCK_CAP=p.max_robot_checks,
+        BLOCK_BACKOFF=p.delay_seconds > 0,
+        STOREWATCH_RUN_ID=run_id,
+        STOREWATCH_DB=db_url,
+        STOREWATCH_PROGRESS_TOTAL=progress_total,
+        ITEM_PIPELINES={"crawler.pipelines.StorePipeline": 300},
+        EXTENSIONS={"scrapy.extensions.telnet.TelnetConsole": None, "crawler.progress.ProgressBar": 500},
+    )

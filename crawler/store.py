@@ -1,0 +1,461 @@
+"""The read/write API over the database, in records: what the CLI, pipelines and monitors use.
+
+Every save is one transaction (or part of `Store.batch()`); loading returns records equal (==) to the
+ones saved. A `Store` is not thread-safe: give each thread or process its own (they may share a file).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from crawler import rowcodec as rc
+from crawler.db import Database
+from crawler.models import AlertRow, Run, Target
+from crawler.page_store import PageQueries
+from crawler.product_store import ProductQueries
+from crawler.records import ListPage, OffersPage, Outcome, ProductSnapshot, SearchPage
+from monitors.base import Alert
+
+log = logging.getLogger(__name__)
+
+RUN_STATUSES = ("running", "complete", "incomplete", "failed")
+ADHOC_RUN_KIND = "check"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    id: int
+    kind: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    marketplaces: tuple[str, ...]
+    counts: dict[str, Any] = field(default_factory=dict)
+    config_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched(Generic[T]):
+    """A stored page record with when and in which run it was fetched (pages carry no time)."""
+
+    run_id: int
+    fetched_at: datetime
+    record: T
+    evidence: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TargetOutcome:
+    """How one fetch of a run ended, for reports and crawl health."""
+
+    id: int
+    run_id: int
+    kind: str
+    marketplace: str
+    key: str
+    page: int
+    url: str
+    outcome: Outcome | None  # None: not fetched yet
+    reason: str | None
+    evidence: str | None
+    fetched_at: datetime | None
+
+
+class Store:
+    def __init__(self, db: Database, clock: Callable[[], datetime] | None = None) -> None:
+        self.db = db
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._conn: Connection | None = None
+        self._products = ProductQueries(db.dialect)
+        self._pages = PageQueries(self._products.contents)
+
+    # -- transactions ------------------------------------------------------------------------------
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group many saves into one transaction (much faster on SQLite; all or nothing)."""
+        if self._conn is not None:
+            yield
+            return
+        try:
+            with self.db.transaction(write=True) as conn:
+                self._conn = conn
+                try:
+                    yield
+                finally:
+                    self._conn = None
+        except BaseException:
+            self._products.contents.rollback()
+            raise
+        self._products.contents.commit()
+
+    @contextmanager
+    def _tx(self, write: bool) -> Iterator[Connection]:
+        if self._conn is not None:
+            yield self._conn
+            return
+        try:
+            with self.db.transaction(write=write) as conn:
+                yield conn
+        except BaseException:
+            self._products.contents.rollback()
+            raise
+        self._products.contents.commit()
+
+    # -- runs ----------------------------------------------------------------------------------------
+
+    def start_run(
+        self,
+        kind: str,
+        marketplaces: list[str],
+        config_name: str | None = None,
+        started_at: datetime | None = None,
+    ) -> int:
+        with self._tx(write=True) as conn:
+            return self._insert_run(conn, kind, marketplaces, config_name, started_at or self._clock())
+
+    def finish_run(self, run_id: int, status: str, counts: dict[str, Any]) -> None:
+        if status not in RUN_STATUSES:
+            raise ValueError(f"unknown run status {status!r}; expected one of {RUN_STATUSES}")
+        with self._tx(write=True) as conn:
+            done = conn.execute(
+                update(Run)
+                .where(Run.id == run_id)
+                .values(status=status, counts=dict(counts), finished_at=self._clock())
+            )
+            if done.rowcount != 1:
+                raise LookupError(f"no run with id {run_id}")
+
+    def latest_run(self, kind: str | None = None, status: str | None = "complete") -> RunInfo | None:
+        query = select(Run)
+        if kind is not None:
+            query = query.where(Run.kind == kind)
+        if status is not None:
+            query = query.where(Run.status == status)
+        found = self._runs(query.order_by(Run.started_at.desc(), Run.id.desc()).limit(1))
+        return found[0] if found else None
+
+    def previous_run(self, run_id: int, status: str | None = "complete") -> RunInfo | None:
+        """The latest run of the same kind started before `run_id` (the baseline to diff against)."""
+        this = self.run(run_id)
+        query = select(Run).where(
+            Run.kind == this.kind,
+            Run.id != run_id,
+            (Run.started_at < this.started_at) | ((Run.started_at == this.started_at) & (Run.id < run_id)),
+        )
+        if status is not None:
+            query = query.where(Run.status == status)
+        found = self._runs(query.order_by(Run.started_at.desc(), Run.id.desc()).limit(1))
+        return found[0] if found else None
+
+    def run(self, run_id: int) -> RunInfo:
+        found = self._runs(select(Run).where(Run.id == run_id))
+        if not found:
+            raise LookupError(f"no run with id {run_id}")
+        return found[0]
+
+    def runs(self, limit: int = 20) -> list[RunInfo]:
+        """The newest runs first."""
+        return self._runs(select(Run).order_by(Run.started_at.desc(), Run.id.desc()).limit(limit))
+
+    def run_targets(self, run_id: int, kind: str | None = None) -> list[TargetOutcome]:
+        query = select(Target).where(Target.run_id == run_id)
+        if kind is not None:
+            query = query.where(Target.kind == kind)
+        with self._tx(write=False) as conn:
+            rows = conn.execute(query.order_by(Target.id)).all()
+        return [_target_outcome(r) for r in rows]
+
+    # -- products ------------------------------------------------------------------------------------
+
+    def save_product(self, run_id: int | None, snap: ProductSnapshot, evidence: str | None = None) -> int:
+        """Store one product check; `run_id=None` files it under a new one-product ad-hoc run."""
+        fetched_at = snap.fetched_at or self._clock()
+        with self._tx(write=True) as conn:
+            if run_id is None:
+                run_id = self._adhoc_run(conn, snap.marketplace, snap.outcome, fetched_at)
+            target_id = self._insert_target(
+                conn,
+                run_id,
+                "product",
+                snap.marketplace,
+                snap.asin,
+                0,
+                snap.url,
+                snap.outcome,
+                snap.reason,
+                evidence,
+                fetched_at,
+            )
+            self._products.save(conn, target_id, snap)
+            return target_id
+
+    def last_ok_product(
+        self, asin: str, marketplace: str, before: datetime | None = None
+    ) -> ProductSnapshot | None:
+        """The latest `ok` snapshot, fetched strictly before `before` when given."""
+        with self._tx(write=False) as conn:
+            found = self._products.history(conn, asin, marketplace, before=before, only_ok=True, latest=True)
+        return found[0] if found else None
+
+    def product_history(
+        self, asin: str, marketplace: str, since: datetime | None = None, only_ok: bool = False
+    ) -> list[ProductSnapshot]:
+        """Snapshots oldest first, from `since` (inclusive)."""
+        with self._tx(write=False) as conn:
+            return self._products.history(conn, asin, marketplace, since=since, only_ok=only_ok)
+
+    def run_products(self, run_id: int) -> list[ProductSnapshot]:
+        """Every product snapshot of one run, any outcome, in the order saved."""
+        with self._tx(write=False) as conn:
+            return self._products.of_run(conn, run_id)
+
+    # -- offers, search, lists -----------------------------------------------------------------------
+
+    def save_offers(
+        self, run_id: int, page: OffersPage, fetched_at: datetime | None = None, evidence: str | None = None
+    ) -> int:
+        with self._tx(write=True) as conn:
+            target_id = self._insert_target(
+                conn,
+                run_id,
+                "offers",
+                page.marketplace,
+                page.asin,
+                0,
+                page.url,
+                page.outcome,
+                page.reason,
+                evidence,
+                fetched_at or self._clock(),
+            )
+            self._pages.save_offers(conn, target_id, page)
+            return target_id
+
+    def offers_history(
+        self, asin: str, marketplace: str, since: datetime | None = None, only_ok: bool = False
+    ) -> list[Fetched[OffersPage]]:
+        with self._tx(write=False) as conn:
+            targets = self._history_targets(conn, "offers", marketplace, asin, since, only_ok)
+            pages = self._pages.load_offers(conn, targets)
+        return [Fetched(t.run_id, t.fetched_at, p, t.evidence) for t, p in zip(targets, pages, strict=True)]
+
+    def save_search_page(
+        self, run_id: int, page: SearchPage, fetched_at: datetime | None = None, evidence: str | None = None
+    ) -> int:
+        with self._tx(write=True) as conn:
+            target_id = self._insert_target(
+                conn,
+                run_id,
+                "search",
+                page.marketplace,
+                page.keyword,
+                page.page,
+                page.url,
+                page.outcome,
+                page.reason,
+                evidence,
+                fetched_at or self._clock(),
+            )
+            self._pages.save_search(conn, target_id, page)
+            return target_id
+
+    def search_history(
+        self, keyword: str, marketplace: str, since: datetime | None = None, only_ok: bool = False
+    ) -> list[Fetched[SearchPage]]:
+        """Result pages oldest first (pages of one run in page order); group them by `run_id`."""
+        with self._tx(write=False) as conn:
+            targets = self._history_targets(conn, "search", marketplace, keyword, since, only_ok)
+            pages = self._pages.load_search(conn, targets)
+        return [Fetched(t.run_id, t.fetched_at, p, t.evidence) for t, p in zip(targets, pages, strict=True)]
+
+    def save_list_page(
+        self, run_id: int, page: ListPage, fetched_at: datetime | None = None, evidence: str | None = None
+    ) -> int:
+        key, number = list_key(page.url)
+        with self._tx(write=True) as conn:
+            target_id = self._insert_target(
+                conn,
+                run_id,
+                "list",
+                page.marketplace,
+                key,
+                number,
+                page.url,
+                page.outcome,
+                page.reason,
+                evidence,
+                fetched_at or self._clock(),
+            )
+            self._pages.save_list(conn, target_id, page)
+            return target_id
+
+    def list_history(
+        self, url_or_path: str, marketplace: str, since: datetime | None = None, only_ok: bool = False
+    ) -> list[Fetched[ListPage]]:
+        """A best-seller style list by URL or path (`ref=` segments and the query are ignored)."""
+        key, _ = list_key(url_or_path)
+        with self._tx(write=False) as conn:
+            targets = self._history_targets(conn, "list", marketplace, key, since, only_ok)
+            pages = self._pages.load_lists(conn, targets)
+        return [Fetched(t.run_id, t.fetched_at, p, t.evidence) for t, p in zip(targets, pages, strict=True)]
+
+    # -- alerts --------------------------------------------------------------------------------------
+
+    def save_alerts(self, run_id: int, alerts: Iterable[Alert]) -> int:
+        rows = [rc.alert_row(run_id, a) for a in alerts]
+        if rows:
+            with self._tx(write=True) as conn:
+                conn.execute(insert(AlertRow), rows)
+        return len(rows)
+
+    def alerts_for_run(self, run_id: int) -> list[Alert]:
+        with self._tx(write=False) as conn:
+            rows = conn.execute(select(AlertRow).where(AlertRow.run_id == run_id).order_by(AlertRow.id)).all()
+        return [rc.alert_from_row(r) for r in rows]
+
+    # -- helpers -------------------------------------------------------------------------------------
+
+    def _runs(self, query: Any) -> list[RunInfo]:
+        with self._tx(write=False) as conn:
+            rows = conn.execute(query).all()
+        return [
+            RunInfo(
+                id=r.id,
+                kind=r.kind,
+                status=r.status,
+                started_at=r.started_at,
+                finished_at=r.finished_at,
+                marketplaces=tuple(r.marketplaces or ()),
+                counts=dict(r.counts or {}),
+                config_name=r.config_name,
+            )
+            for r in rows
+        ]
+
+    def _insert_run(
+        self,
+        conn: Connection,
+        kind: str,
+        marketplaces: list[str],
+        config_name: str | None,
+        started_at: datetime,
+        status: str = "running",
+    ) -> int:
+        return conn.execute(
+            insert(Run)
+            .values(
+                kind=kind,
+                started_at=started_at,
+                status=status,
+                marketplaces=list(marketplaces),
+                counts={},
+                config_name=config_name,
+            )
+            .returning(Run.id)
+        ).scalar_one()
+
+    def _adhoc_run(self, conn: Connection, marketplace: str, outcome: Outcome, at: datetime) -> int:
+        run_id = self._insert_run(conn, ADHOC_RUN_KIND, [marketplace], None, at, status="complete")
+        conn.execute(
+            update(Run)
+            .where(Run.id == run_id)
+            .values(finished_at=at, counts={"products": 1, f"outcome/{Outcome(outcome).value}": 1})
+        )
+        return run_id
+
+    def _insert_target(
+        self,
+        conn: Connection,
+        run_id: int,
+        kind: str,
+        marketplace: str,
+        key: str,
+        page: int,
+        url: str,
+        outcome: Outcome,
+        reason: str | None,
+        evidence: str | None,
+        fetched_at: datetime,
+    ) -> int:
+        return conn.execute(
+            insert(Target)
+            .values(
+                run_id=run_id,
+                kind=kind,
+                marketplace=marketplace,
+                key=key,
+                page=page,
+                url=url,
+                outcome=Outcome(outcome).value,
+                reason=reason,
+                evidence=evidence,
+                fetched_at=fetched_at,
+            )
+            .returning(Target.id)
+        ).scalar_one()
+
+    def _history_targets(
+        self, conn: Connection, kind: str, marketplace: str, key: str, since: datetime | None, only_ok: bool
+    ) -> list[Any]:
+        query = select(
+            Target.id,
+            Target.run_id,
+            Target.key,
+            Target.marketplace,
+            Target.fetched_at,
+            Target.url,
+            Target.outcome,
+            Target.reason,
+            Target.evidence,
+            Target.page,
+        ).where(
+            Target.kind == kind,
+            Target.marketplace == marketplace,
+            Target.key == key,
+            Target.outcome.is_not(None),
+        )
+        if since is not None:
+            query = query.where(Target.fetched_at >= since)
+        if only_ok:
+            query = query.where(Target.outcome == Outcome.OK.value)
+        return list(conn.execute(query.order_by(Target.fetched_at, Target.page, Target.id)).all())
+
+
+def list_key(url_or_path: str) -> tuple[str, int]:
+    """(path without `ref=` segments or trailing slash, page number from `pg=`) of a list URL."""
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(url_or_path)
+    segments = [s for s in parts.path.split("/") if s and not s.startswith("ref=")]
+    pages = parse_qs(parts.query).get("pg") or parse_qs(parts.path.rpartition("/")[2]).get("pg") or ["1"]
+    try:
+        number = int(pages[0])
+    except ValueError:
+        number = 1
+    return "/" + "/".join(segments), number
+
+
+def _target_outcome(t: Any) -> TargetOutcome:
+    return TargetOutcome(
+        id=t.id,
+        run_id=t.run_id,
+        kind=t.kind,
+        marketplace=t.marketplace,
+        key=t.key,
+        page=t.page,
+        url=t.url,
+        outcome=Outcome(t.outcome) if t.outcome else None,
+        reason=t.reason,
+        evidence=t.evidence,
+        fetched_at=t.fetched_at,
+    )

@@ -1,0 +1,318 @@
+"""Small readers shared by the offers, search and list parsers: text, stars, counts, ids, prices.
+
+Amazon prints the same facts in every interface language ("4.5 out of 5 stars", "5つ星のうち4.5",
+"4,5 de 5 estrellas"; "1,234 ratings", "7.319 calificaciones", "(1,234)"). These helpers read them from
+the shape of the text, not its words, and answer None whenever the reading is not certain
+("(7,3 mil)" and "(1.5K)" are rounded, so they are no count).
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from price_parser import Price
+
+from crawler.marketplaces import Marketplace
+from crawler.marketplaces import from_url as market_from_url
+from crawler.marketplaces import get as get_marketplace
+from crawler.records import Money, Outcome, is_asin
+from spiders.parsers.money import parse_money, parse_split_price
+
+_WS_RE = re.compile(r"[\s\u00a0\u202f\u2009\u200b\u200e\u200f\ufeff]+")
+_SCRIPT_RE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
+_NUM_RE = re.compile(r"\d+(?:[.,]\d+)?")
+_COUNT_RE = re.compile(r"\d[\d.,\u00a0\u202f\u2009 ]*")
+# A rounded count: "1.5K", "7,3 mil", "1,2 Mio.", "3万"
+_ROUNDED_RE = re.compile(r"^\s?(?:[kKmM](?![a-z])|mil\b|mio\b|tsd\b|万|千|천|만|lakh|cr\b)", re.IGNORECASE)
+_SELLER_RE = re.compile(r"(?:^|[?&;])(?:amp;)?(?:seller|merchantID|merchantId|me|smid)=([A-Z0-9]{8,20})(?=[&#;\"']|$)")
+_ASIN_PATH_RE = re.compile(r"/(?:dp|gp/product|gp/aw/d|gp/offer-listing|product-reviews)/([0-9A-Z]{10})(?=[/?#&%]|$)")
+# Amazon itself as a seller or shipper: "Amazon", "Amazon.com", "Amazon.co.uk", "Amazon.com Services LLC"...
+_AMAZON_NAME_RE = re.compile(
+    r"amazon(?:\.[a-z]{2,3}(?:\.[a-z]{2})?)?"
+    r"(?:\s+(?:services(?:\s+llc)?|export\s+sales(?:\s+llc)?|eu(?:\s+s\.?\s?[aà]\.?\s?r\.?\s?l\.?)?|us|warehouse"
+    r"|fulfil+ment|retail(?:\s+[a-z]+)*))?",
+    re.IGNORECASE,
+)
+# Currency codes and symbols a price may print; a code or symbol that is not the marketplace's means the
+# shopper chose another display currency (a .co.jp page in TWD): the amount is then read in that currency.
+_CODES = frozenset(
+    ["USD", "EUR", "GBP", "JPY", "INR", "CAD", "MXN", "BRL", "AUD", "SGD", "AED", "SAR", "EGP", "TRY", "SEK", "PLN", "CNY", "TWD", "HKD", "KRW", "CHF", "NZD", "ZAR", "DKK", "NOK"]
+)
+_SYMBOLS = (
+    ("US$", "USD"), ("CDN$", "CAD"), ("CA$", "CAD"), ("C$", "CAD"), ("AU$", "AUD"), ("A$", "AUD"),
+    ("S$", "SGD"), ("R$", "BRL"), ("MX$", "MXN"), ("NT$", "TWD"), ("HK$", "HKD"), ("€", "EUR"),
+    ("£", "GBP"), ("₹", "INR"), ("zł", "PLN"), ("₺", "TRY"), ("₩", "KRW"),
+)
+_DOLLARS = frozenset({"USD", "CAD", "MXN", "AUD", "SGD"})
+# "FREE delivery" / "FREE Shipping" in the marketplaces' languages.
+FREE_RE = re.compile(
+    r"\b(?:free|gratis|gratuit[aeo]?s?|kostenlos\w*|grátis|ücretsiz|ÜCRETSİZ|darmow[aey])\b|無料|免费|免运费|免運費|مجان",
+    re.IGNORECASE,
+)
+
+
+def clean(text: str | None) -> str | None:
+    """Whitespace collapsed (no-break and zero-width spaces too), or None when nothing is left."""
+    if text is None:
+        return None
+    out = _WS_RE.sub(" ", text).strip()
+    return out or None
+
+
+def node_text(node, separator: str = "") -> str | None:
+    """The node's text, whitespace collapsed; None for a missing or empty node."""
+    if node is None:
+        return None
+    return clean(node.text(separator=separator) if separator else node.text())
+
+
+def decode(html: str | bytes) -> str:
+    """Bytes to text: UTF-8 (what Amazon serves), else the page's own <meta charset>, never an exception."""
+    if isinstance(html, str):
+        return html
+    try:
+        return html.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    m = re.search(rb"charset=[\"']?([A-Za-z0-9_-]+)", html[:4096])
+    if m:
+        try:
+            return html.decode(m.group(1).decode("ascii"), errors="replace")
+        except LookupError:
+            pass
+    return html.decode("utf-8", errors="replace")
+
+
+def market_for(url: str, marketplace: str | None) -> Marketplace:
+    """The marketplace given, else the one serving `url`, else the US (a local storefront's host)."""
+    if marketplace:
+        return get_marketplace(marketplace)
+    return market_from_url(url or "") or get_marketplace("us")
+
+
+def check_block(html: str, status: int | None, url: str | None) -> tuple[Outcome, str] | None:
+    """The block verdict of `spiders.parsers.blocks`, imported late so this module loads without it."""
+    try:
+        from spiders.parsers.blocks import detect_block
+    except ImportError:  # the detector is another module's job; without it every page counts as content
+        return None
+    return detect_block(html, status=status, url=url)
+
+
+def looks_truncated(html: str) -> bool:
+    """A full document without its closing tags, or a fragment with many unclosed <div>s."""
+    head = html[:4096].lower()
+    if "<html" in head or "<body" in head:
+        tail = html[-8192:].lower()
+        return "</html" not in tail and "</body" not in tail
+    body = _SCRIPT_RE.sub("", html)  # templates inside scripts hold unbalanced "<div" strings
+    return body.count("<div") - body.count("</div") > 3
+
+
+def query_value(url: str | None, *keys: str) -> str | None:
+    """The first non-empty value of any of `keys` in the URL's query string."""
+    if not url:
+        return None
+    try:
+        qs = parse_qs(urlsplit(url).query)
+    except ValueError:
+        return None
+    for key in keys:
+        vals = qs.get(key)
+        if vals and vals[0].strip():
+            return vals[0].strip()
+    return None
+
+
+def parse_rating(text: str | None) -> Decimal | None:
+    """Stars out of five from "4.5 out of 5 stars", "5つ星のうち4.5", "4,5 de 5 estrellas", "4.3 顆星，最高 5 顆星".
+
+    Of two numbers, the scale is the bare "5" and the rating the other one (Amazon prints the rating with
+    a decimal, "5.0"); two bare numbers: the one that is not 5, or 5 when both are.
+    """
+    t = clean(text)
+    if not t:
+        return None
+    nums = [n for n in _NUM_RE.findall(t) if Decimal(n.replace(",", ".")) <= 5]
+    if not nums:
+        return None
+    if len(nums) == 1:
+        pick = nums[0]
+    else:
+        a, b = nums[0], nums[1]
+        a_bare, b_bare = a.isdigit(), b.isdigit()
+        if a_bare and b_bare:
+            pick = b if a == "5" else a
+        elif a == "5":
+            pick = b
+        elif b == "5":
+            pick = a
+        else:
+            return None
+    try:
+        return Decimal(pick.replace(",", "."))
+    except InvalidOperation:
+        return None
+
+
+def parse_count(text: str | None) -> int | None:
+    """A whole count: "1,234 ratings", "7.319 calificaciones", "(1,234)", "1,23,456" (Indian grouping).
+
+    Separators must sit between groups of three digits (or Indian two-digit groups), so "4.6" is no
+    count; a rounded figure ("(1.5K)", "(7,3 mil)") is None.
+    """
+    t = clean(text)
+    if not t:
+        return None
+    m = _COUNT_RE.search(t)
+    if not m:
+        return None
+    raw = m.group(0).rstrip(".,\u00a0\u202f\u2009 ")
+    if _ROUNDED_RE.match(t[m.start() + len(raw):]):
+        return None
+    groups = re.split(r"[.,\u00a0\u202f\u2009 ]", raw)
+    if len(groups) > 1:
+        three = all(len(g) == 3 for g in groups[1:]) and 1 <= len(groups[0]) <= 3
+        indian = re.fullmatch(r"\d{1,2}(?:,\d{2})+,\d{3}", raw) is not None
+        if not (three or indian):
+            return None
+    return int("".join(groups))
+
+
+def seller_id_from_href(href: str | None) -> str | None:
+    """The merchant id of a seller link: `seller=A1B2C3D4E5F6G7` (also `merchantID=`, `me=`, `smid=`)."""
+    if not href:
+        return None
+    m = _SELLER_RE.search(urlsplit(href).query or href)
+    return m.group(1) if m else None
+
+
+def asin_from_href(href: str | None) -> str | None:
+    """The ASIN a product link points at, also inside an encoded ad-click URL (/sspa/click?...url=%2Fdp%2F...)."""
+    if not href:
+        return None
+    for candidate in (href, unquote(href)):
+        m = _ASIN_PATH_RE.search(candidate)
+        if m:
+            return m.group(1)
+    return None
+
+
+def is_amazon_name(name: str | None) -> bool:
+    """True for Amazon itself as seller or shipper ("Amazon", "Amazon.com", "Amazon.co.uk", "Amazon Warehouse")."""
+    t = clean(name)
+    return bool(t and _AMAZON_NAME_RE.fullmatch(t))
+
+
+def amazon_name(market: Marketplace) -> str:
+    """How a marketplace names Amazon the retailer: "Amazon.com", "Amazon.co.uk", "Amazon.de"."""
+    return "Amazon." + market.host.split("amazon.", 1)[-1]
+
+
+def _currency_in(text: str, market: Marketplace) -> str | None:
+    """The currency a price text names, when it names one."""
+    for code in re.findall(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])", text):
+        if code in _CODES:
+            return code
+    for symbol, code in _SYMBOLS:
+        if symbol in text:
+            return code
+    if "￥" in text or "¥" in text:
+        return "CNY" if market.currency == "CNY" else "JPY"
+    if "$" in text:
+        return market.currency if market.currency in _DOLLARS else "USD"
+    return None
+
+
+def read_money(text: str | None, market: Marketplace) -> Money | None:
+    """A price as shown, in the currency it is shown in; None for ranges, empty or unsure text."""
+    t = clean(text)
+    if not t:
+        return None
+    currency = _currency_in(t, market)
+    if currency is None or currency == market.currency:
+        return parse_money(t, market)
+    if re.search(r"\d\s*[-–—~]\s*\D{0,6}\d", t):
+        return None
+    price = Price.fromstring(t, decimal_separator=market.decimal)
+    if price.amount is None:
+        return None
+    exponent = price.amount.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent < -2:
+        return None
+    return Money(price.amount.quantize(Decimal(1) if currency == "JPY" else Decimal("0.01")), currency)
+
+
+def money_in(text: str | None, market: Marketplace) -> list[Money]:
+    """Every amount in `text` that carries a currency sign or code ("+ $3.99 shipping", "4,99 € Lieferung");
+    bare numbers (dates, counts) are not money."""
+    out: list[Money] = []
+    t = clean(text) or ""
+    for m in re.finditer(r"\d(?:[\d.,\u00a0\u202f]*\d)?", t):
+        before, after = t[max(0, m.start() - 5):m.start()], t[m.end():m.end() + 5]
+        if _currency_in(before, market) is None and _currency_in(after, market) is None:
+            continue
+        money = read_money(before[-4:] + m.group(0) + after[:4], market)
+        if money is not None:
+            out.append(money)
+    return out
+
+
+def zero(market: Marketplace) -> Money:
+    """Money(0) in the marketplace's currency, with its usual decimals."""
+    return Money(Decimal(0) if market.currency == "JPY" else Decimal("0.00"), market.currency)
+
+
+def a_price(node, market: Marketplace) -> Money | None:
+    """The amount of one `.a-price` block: its `.a-offscreen` copy, else the split whole/fraction spans."""
+    off = node.css_first(".a-offscreen")
+    money = read_money(off.text() if off is not None else None, market)
+    if money is not None:
+        return money
+    whole = node.css_first(".a-price-whole")
+    if whole is None:
+        return None
+    frac = node.css_first(".a-price-fraction")
+    symbol = node_text(node.css_first(".a-price-symbol"))
+    if symbol and _currency_in(symbol, market) not in (None, market.currency):
+        return None  # another currency, split into spans: not worth a guess
+    return parse_split_price(whole.text(), frac.text() if frac is not None else None, market)
+
+
+def buy_price(container, market: Marketplace, skip=None) -> Money | None:
+    """The first `.a-price` in `container` that is a price to pay: struck list prices and unit prices
+    (`.a-text-price`, `data-a-strike`, `data-a-color="secondary"`) are skipped, as are nodes under `skip`."""
+    for node in container.css(".a-price"):
+        classes = (node.attributes.get("class") or "").split()
+        if "a-text-price" in classes or node.attributes.get("data-a-strike") == "true":
+            continue
+        if node.attributes.get("data-a-color") == "secondary":
+            continue
+        if skip is not None and has_ancestor(node, container, skip):
+            continue
+        money = a_price(node, market)
+        if money is not None:
+            return money
+    return None
+
+
+def has_ancestor(node, stop, predicate) -> bool:
+    """True when an ancestor of `node` below `stop` satisfies `predicate(ancestor)`."""
+    stop_id = stop.mem_id if stop is not None else None
+    cur = node.parent
+    while cur is not None and cur.mem_id != stop_id:
+        if predicate(cur):
+            return True
+        cur = cur.parent
+    return False
+
+
+def classes(node) -> list[str]:
+    return (node.attributes.get("class") or "").split()
+
+
+def valid_asin(value: str | None) -> str | None:
+    """`value` upper-cased when it is an ASIN (ten of 0-9A-Z; books use their ISBN-10), else None."""
+    v = (value or "").strip().upper()
+    return v if is_asin(v) else None

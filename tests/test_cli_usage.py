@@ -1,0 +1,37 @@
+"""Bad input on the command line: exit code 2 and one line that says what a valid value looks like."""
+from __future__ import annotations
+
+import pytest
+
+from crawler.cli import main
+
+
+@pytest.mark.parametrize("argv,words", [
+    (["check", "B0BAD"], "an ASIN is 10 characters"),
+    (["check", "b08n5wrwn!"], "invalid ASIN"),
+    (["check", "B08N5WRWNW", "--marketplace", "zz"], "use one of us, ca, mx"),
+    (["check", "B08N5WRWNW", "--base-url", "ftp://example"], "scheme must be http or https"),
+    (["check", "B08N5WRWNW", "--base-url", "http://"], "names no host"),
+    (["offers", "123"], "invalid ASIN"),
+    (["rank", "   "], "keyword is empty"),
+    (["rank", "yoga mat", "--asin", "nope"], "invalid ASIN"),
+    (["top", "/gp/bestsellers/x", "--marketplace", "moon"], "unknown marketplace"),
+])
+def test_bad_input_exits_2_with_a_clear_message(argv: list[str], words: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert words in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_missing_argument_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check"]) == 2
+    assert "Missing argument" in capsys.readouterr().err
+
+
+def test_init_writes_example_and_refuses_to_overwrite(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "watch.toml"
+    assert main(["init", str(target)]) == 0
+    assert "[marketplaces.us]" in target.read_text()
+    assert main(["init", str(target)]) == 2
+    assert "--force" in capsys.readouterr().err

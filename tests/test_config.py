@@ -1,0 +1,84 @@
+"""The watchlist config: valid files load into frozen objects; every error names file, line and key."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from pydantic import ValidationError
+
+from crawler.config import ConfigError, load_config, parse_config
+
+GOOD = """\
+name = "acme"
+[marketplaces.us]
+own_seller_ids = ["A1B2C3D4E5F6G7"]
+own_seller_names = ["Acme Store"]
+[marketplaces.de]
+base_url = "http://127.0.0.1:8000/"
+
+[[products]]
+asin = "b08n5wrwnw"
+marketplace = "us"
+own = true
+price_floor = "19.99"
+expected = { title = "Acme Yoga Mat", bullets = 5 }
+
+[[keywords]]
+term = "yoga mat"
+marketplace = "us"
+pages = 3
+track = ["B08N5WRWNW"]
+
+[[lists]]
+path = "/gp/bestsellers/sports"
+marketplace = "de"
+"""
+
+
+def test_good_config_loads_frozen_with_decimals() -> None:
+    c = parse_config(GOOD, "watch.toml")
+    assert c.products[0].asin == "B08N5WRWNW"  # normalised to upper case
+    assert c.products[0].price_floor == Decimal("19.99") and isinstance(c.products[0].price_floor, Decimal)
+    assert c.marketplaces["de"].base_url == "http://127.0.0.1:8000"
+    assert c.base_url("us") == "https://www.amazon.com"
+    assert c.base_url("de") == "http://127.0.0.1:8000"
+    assert c.fetch_mode("us") == "http"
+    with pytest.raises(ValidationError):
+        c.products[0].own = False  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("old,new,line,key,words", [
+    ("pages = 3", "pages = 30", 18, "keywords[1].pages", "less than or equal to 7"),
+    ("own = true", "own = true\ncolour = 'red'", 12, "products[1].colour", "unknown key 'colour'"),
+    ('asin = "b08n5wrwnw"', 'asin = "B08N"', 9, "products[1].asin", "not an ASIN"),
+    ("[marketplaces.de]", "[marketplaces.de]\nfoo = 1", 6, "marketplaces.de.foo", "allowed: authorised_seller_ids"),
+    ('own_seller_ids = ["A1B2C3D4E5F6G7"]', 'own_seller_ids = ["x"]', 3, "marketplaces.us.own_seller_ids",
+     "not a seller id"),
+    ('path = "/gp/bestsellers/sports"', 'path = "/dp/B08N5WRWNW"', 22, "lists[1].path", "not a list path"),
+    ("[[keywords]]", "[[keywords]", 15, None, "not valid TOML"),
+])
+def test_errors_name_line_and_key(old: str, new: str, line: int, key: str | None, words: str) -> None:
+    assert old in GOOD
+    with pytest.raises(ConfigError) as err:
+        parse_config(GOOD.replace(old, new, 1), "watch.toml")
+    assert err.value.line == line
+    assert err.value.key == key
+    assert words in str(err.value) and str(err.value).startswith("watch.toml")
+
+
+def test_target_in_undeclared_marketplace_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"keywords\[1\] uses marketplace 'jp'"):
+        parse_config(GOOD.replace('term = "yoga mat"\nmarketplace = "us"', 'term = "yoga mat"\nmarketplace = "jp"'))
+
+
+def test_missing_file_says_how_to_make_one(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="storewatch init"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_example_written_by_init_is_valid() -> None:
+    from importlib.resources import files
+
+    c = parse_config(files("crawler").joinpath("example.toml").read_text(encoding="utf-8"), "example.toml")
+    assert [p.own for p in c.products] == [True, False]
+    assert c.keywords[0].track == ("B08N5WRWNW", "B07XJ8C8F5")

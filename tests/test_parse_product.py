@@ -1,0 +1,265 @@
+"""Product page parser: golden files for the real captures, and small hand-made pages for each rule.
+
+Goldens (fixtures/expected/realpages/product/*.json) hold LABELS.json values plus values read off each page
+independently (bullets, breadcrumbs, BSR rows, histogram, review ids, seller ids); every key is compared.
+`pytest --update-goldens` rewrites the values of the keys a golden already has, for a reviewed diff.
+"""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from crawler.marketplaces import get as get_marketplace
+from crawler.records import BuyboxState, Money, Outcome, to_jsonable
+from spiders.parsers.product import parse_product
+from tests.conftest import GOLDEN_REALPAGES, realpages_labels
+
+GOLDEN = GOLDEN_REALPAGES / "product"
+LABELS = {e["file"]: e for e in realpages_labels()}
+GOLDEN_FILES = sorted(GOLDEN.glob("*.json"))
+
+
+def _label_for(stem: str) -> dict:
+    entry = LABELS.get(f"product/{stem}.html")
+    if entry is None:
+        mk, asin = stem.split("-", 1)
+        entry = {"file": f"product/{stem}.html", "marketplace": mk, "route": f"/dp/{asin}"}
+    return entry
+
+
+def _url(entry: dict) -> str:
+    return f"https://{get_marketplace(entry['marketplace']).host}{entry['route']}"
+
+
+@pytest.mark.parametrize("golden", GOLDEN_FILES, ids=lambda p: p.stem)
+def test_real_product_page(golden: Path, realpages: Path, update_goldens: bool) -> None:
+    entry = _label_for(golden.stem)
+    page = realpages / entry["file"]
+    if not page.exists():
+        pytest.skip(f"capture {page} not found")
+    snap = parse_product(page.read_bytes(), _url(entry), entry["marketplace"])
+    got = to_jsonable(snap)
+    want = json.loads(golden.read_text(encoding="utf-8"))
+    if update_goldens:
+        golden.write_text(json.dumps({k: got[k] for k in want}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        return
+    assert {k: got[k] for k in want} == want
+    # health: an ok page names what it did not find, and never a field it has
+    assert not any(got.get(name) for name in snap.missing)
+
+
+def test_every_labelled_product_page_has_a_golden() -> None:
+    if not LABELS:
+        pytest.skip("real Amazon captures not found in ../shared/realpages")
+    stems = {p.stem for p in GOLDEN_FILES}
+    assert {Path(f).stem for f, e in LABELS.items() if e["kind"] == "product"} <= stems
+
+
+def test_str_and_bytes_give_the_same_snapshot(realpages: Path) -> None:
+    page = realpages / "product" / "in-B0D1G32M32.html"
+    data = page.read_bytes()
+    url = "https://www.amazon.in/dp/B0D1G32M32"
+    assert parse_product(data, url) == parse_product(data.decode("utf-8"), url)
+
+
+# ---------------------------------------------------------------- hand-made pages
+
+def _page(center: str = "", right: str = "", asin: str = "B000TEST01", title: str = "A Test Product",
+          extra: str = "", close: bool = True) -> str:
+    head = (f'<html><head><title>x</title></head><body><div id="dp"><div id="dp-container"><div id="ppd">'
+            f'<div id="centerCol"><h1 id="title"><span id="productTitle"> {title} </span></h1>{center}</div>'
+            f'<div id="rightCol"><div id="buybox"><form id="addToCart"><input type="hidden" id="ASIN" name="ASIN" '
+            f'value="{asin}">{right}</form></div></div></div>{extra}</div></div>')
+    return head + ("</body></html>" if close else "")
+
+
+def _core(price: str, basis: str = "") -> str:
+    return (f'<div id="corePriceDisplay_desktop_feature_div"><span class="a-price priceToPay">'
+            f'<span class="a-offscreen">{price}</span></span>{basis}</div>')
+
+
+def _basis(label: str, price: str) -> str:
+    return (f'<span class="basisPrice">{label} <span class="a-price a-text-price" data-a-strike="true">'
+            f'<span class="a-offscreen">{price}</span></span></span>')
+
+
+def _merchant(label: str, seller: str, seller_id: str | None = None) -> str:
+    link = (f'<a id="sellerProfileTriggerId" href="/gp/help/seller/at-a-glance.html?ie=UTF8&amp;seller={seller_id}">'
+            f'{seller}</a>') if seller_id else seller
+    return (f'<div id="merchantInfoFeature_feature_div"><div class="offer-display-feature-label"><span>{label}</span>'
+            f'</div><div class="offer-display-feature-text"><span class="offer-display-feature-text-message">{link}'
+            f'</span></div></div>')
+
+
+def _fulfiller(label: str, name: str) -> str:
+    return (f'<div id="fulfillerInfoFeature_feature_div"><div class="offer-display-feature-label"><span>{label}</span>'
+            f'</div><div class="offer-display-feature-text"><span class="offer-display-feature-text-message">{name}'
+            f'</span></div></div>')
+
+
+def test_owned_buy_box_fields() -> None:
+    right = _core("$19.99", _basis("List Price:", "$29.99")) + _fulfiller("Ships from", "Amazon") + _merchant(
+        "Sold by", "Acme Goods", "A1B2C3D4E5F6G7") + '<div id="availability"><span>In Stock</span></div>'
+    center = ('<a id="bylineInfo" href="/stores/Acme">Visit the Acme Store</a>'
+              '<span id="acrPopover" title="4.6 out of 5 stars"></span><span id="acrCustomerReviewText">1,234 ratings</span>')
+    snap = parse_product(_page(center, right), "https://www.amazon.com/dp/B000TEST01")
+    assert snap.outcome is Outcome.OK
+    assert (snap.price, snap.list_price) == (Money(Decimal("19.99"), "USD"), Money(Decimal("29.99"), "USD"))
+    assert (snap.buybox_seller, snap.buybox_seller_id, snap.ships_from) == ("Acme Goods", "A1B2C3D4E5F6G7", "Amazon")
+    assert snap.fulfilled_by_amazon is True and snap.in_stock is True
+    assert (snap.brand, snap.rating, snap.review_count) == ("Acme", Decimal("4.6"), 1234)
+    assert snap.buybox_state is BuyboxState.OWNED
+    assert [o.is_buybox for o in snap.offers] == [True]
+
+
+def test_sold_by_amazon_gets_the_retail_merchant_id() -> None:
+    right = _core("8,00 €") + _merchant("Versand / Verkäufer", "Amazon")
+    snap = parse_product(_page(right=right), "https://www.amazon.de/dp/B000TEST01")
+    assert (snap.buybox_seller, snap.ships_from, snap.buybox_seller_id) == ("Amazon", "Amazon", "A3JWKAKR8XB7XF")
+    assert snap.price == Money(Decimal("8.00"), "EUR") and snap.currency == "EUR"
+
+
+def test_split_price_when_offscreen_is_empty() -> None:
+    right = ('<div id="corePrice_feature_div"><span class="a-price apexPriceToPay"><span class="a-offscreen"></span>'
+             '<span class="a-price-symbol">₹</span><span class="a-price-whole">1,499<span class="a-price-decimal">.'
+             '</span></span><span class="a-price-fraction">00</span></span></div>')
+    snap = parse_product(_page(right=right), "https://www.amazon.in/dp/B000TEST01")
+    assert snap.price == Money(Decimal("1499.00"), "INR")
+
+
+@pytest.mark.parametrize("label, listed", [
+    ("List Price:", True), ("M.R.P.:", True), ("RRP:", True), ("Prix conseillé :", True),
+    ("Precio recomendado:", True), ("New Condition Price:", False), ("One-Time Price:", False),
+    ("Typical price:", False),
+])
+def test_only_list_price_labels_make_a_list_price(label: str, listed: bool) -> None:
+    snap = parse_product(_page(right=_core("$10.00", _basis(label, "$15.00"))), "https://www.amazon.com/dp/B000TEST01")
+    assert (snap.list_price == Money(Decimal("15.00"), "USD")) is listed
+    if not listed:
+        assert snap.list_price is None
+
+
+def test_used_and_subscribe_rows_are_not_the_buy_box() -> None:
+    right = (f'<div id="usedAccordionRow">{_core("$5.00")}{_merchant("Sold by", "Amazon Resale")}</div>'
+             f'<div id="newAccordionRow_0">{_core("$9.00")}{_merchant("Shipper / Seller", "Amazon.com")}</div>'
+             f'<div id="snsAccordionRowMiddle">{_core("$7.60")}</div>')
+    snap = parse_product(_page(right=right), "https://www.amazon.com/dp/B000TEST01")
+    assert snap.price == Money(Decimal("9.00"), "USD")
+    assert (snap.buybox_seller, snap.ships_from) == ("Amazon.com", "Amazon.com")
+
+
+def test_legacy_priceblock_and_merchant_info() -> None:
+    right = ('<span id="priceblock_ourprice">$10.86</span><div id="merchant-info">Sold by '
+             '<a href="/gp/help/seller/at-a-glance.html?seller=A3EL5JZNMT8SZ7">Direct ChangM</a> and '
+             '<a href="#">Fulfilled by Amazon</a>.</div>')
+    snap = parse_product(_page(right=right), "https://www.amazon.com/gp/product/B000TEST01")
+    assert snap.price == Money(Decimal("10.86"), "USD")
+    assert (snap.buybox_seller, snap.buybox_seller_id, snap.ships_from) == ("Direct ChangM", "A3EL5JZNMT8SZ7", "Amazon")
+
+
+@pytest.mark.parametrize("right, state", [
+    ('<div id="outOfStock"><span class="a-color-price">Currently unavailable.</span></div>', BuyboxState.UNAVAILABLE),
+    ('<div id="priceNotAvailable_feature_div"><span>To see product details, add this item to your cart.</span></div>',
+     BuyboxState.PRICE_HIDDEN),
+    ('<div id="partialStateBuyBox_feature_div"><span>To buy, select Size</span></div>', BuyboxState.CHOOSE_VARIATION),
+    ('<div id="buybox-see-all-buying-choices"><a href="/gp/offer-listing/B000TEST01">See All Buying Options</a></div>',
+     BuyboxState.SUPPRESSED),
+    (('<div id="corePrice_desktop"><span class="a-price-range"><span class="a-price apexPriceToPay"><span '
+      'class="a-offscreen">$36.28</span></span> - <span class="a-price apexPriceToPay"><span class="a-offscreen">'
+      '$59.95</span></span></span></div>'), BuyboxState.CHOOSE_VARIATION),
+])
+def test_no_featured_offer_is_ok_with_a_state(right: str, state: BuyboxState) -> None:
+    snap = parse_product(_page(right=right), "https://www.amazon.com/dp/B000TEST01")
+    assert snap.outcome is Outcome.OK
+    assert snap.buybox_state is state
+    assert snap.price is None and snap.list_price is None
+    assert "price" not in snap.missing
+
+
+def test_coupon_but_not_promotions() -> None:
+    coupon = ('<div id="promoPriceBlockMessage_feature_div"><span id="couponBadge_x"><label id="couponText1">'
+              'Apply 10% coupon</label></span></div>')
+    snap = parse_product(_page(right=_core("$20.00") + coupon), "https://www.amazon.com/dp/B000TEST01")
+    assert snap.coupon is not None and snap.coupon.percent == Decimal(10)
+    promo = ('<div id="promoPriceBlockMessage_feature_div"><span>Savings 20% with coupon code AJB20, enter code at '
+             'checkout</span></div>')
+    assert parse_product(_page(right=_core("$20.00") + promo), "https://www.amazon.com/dp/B000TEST01").coupon is None
+
+
+@pytest.mark.parametrize("byline, brand", [
+    ("Visit the Sony Store", "Sony"), ("Brand: Inov-8", "Inov-8"), ("Marca: Amazon", "Amazon"),
+    ("Besuche den Old Spice-Store", "Old Spice"), ("Visita la tienda de Hercules", "Hercules"),
+    ("Visite a loja Apple", "Apple"), ("Anker のストアを表示", "Anker"), ("Visiter la boutique Bosch", "Bosch"),
+    ("ChangM", "ChangM"), ("Besök Foo-butiken", "Foo"),
+])
+def test_brand_from_byline(byline: str, brand: str) -> None:
+    center = f'<a id="bylineInfo" href="/stores/x">{byline}</a>'
+    assert parse_product(_page(center), "https://www.amazon.com/dp/B000TEST01").brand == brand
+
+
+def test_book_byline_is_no_brand() -> None:
+    center = ('<div id="bylineInfo"><span class="author"><a href="/a">David Baldacci</a> (Author)</span></div>')
+    assert parse_product(_page(center), "https://www.amazon.com/dp/B000TEST01").brand is None
+
+
+def test_page_for_another_product_is_redirected() -> None:
+    snap = parse_product(_page(asin="B000OTHER1"), "https://www.amazon.com/dp/B000TEST01")
+    assert snap.outcome is Outcome.REDIRECTED
+    assert (snap.asin, snap.redirected_to, snap.price) == ("B000TEST01", "B000OTHER1", None)
+
+
+def test_variation_child_with_parent_canonical_is_not_a_redirect() -> None:
+    extra = ('<link rel="canonical" href="https://www.amazon.com/x/dp/B000PARENT"><script>var d = {"parentAsin":'
+             '"B000PARENT", "dimensionToAsinMap" : {"0_0":"B000TEST01","0_1":"B000TEST02"}};</script>')
+    snap = parse_product(_page(right=_core("$10.00"), extra=extra), "https://www.amazon.com/dp/B000TEST01")
+    assert snap.outcome is Outcome.OK
+    assert snap.parent_asin == "B000PARENT"
+    assert snap.variation_asins == ("B000TEST01", "B000TEST02")
+
+
+def test_sibling_variation_answering_is_not_a_redirect() -> None:
+    extra = '<script>x = {"dimensionToAsinMap" : {"0_0":"B000TEST01","0_1":"B000TEST02"}};</script>'
+    snap = parse_product(_page(right=_core("$10.00"), asin="B000TEST02", extra=extra),
+                         "https://www.amazon.com/dp/B000TEST01")
+    assert snap.outcome is Outcome.OK and snap.redirected_to == "B000TEST02"
+
+
+def test_truncated_document_is_incomplete() -> None:
+    snap = parse_product(_page(right=_core("$10.00"), close=False), "https://www.amazon.com/dp/B000TEST01")
+    assert snap.outcome is Outcome.PARSE_INCOMPLETE and "truncated" in (snap.reason or "")
+
+
+def test_buy_box_that_moved_is_incomplete_not_empty() -> None:
+    # no price and no notice saying why: a renamed price block, not a product without offers
+    right = '<div id="corePriceDisplay_desktop_v2"><span class="a-price priceToPay2"><span>$9.99</span></span></div>'
+    snap = parse_product(_page(right=right), "https://www.amazon.com/dp/B000TEST01")
+    assert snap.outcome is Outcome.PARSE_INCOMPLETE and "buy_box" in (snap.reason or "")
+    assert snap.title == "A Test Product" and snap.price is None
+
+
+def test_layout_drift_names_the_missing_anchors() -> None:
+    html = "<html><body><div id='something-new'><h1>Product</h1></div>" + "x" * 3000 + "</body></html>"
+    snap = parse_product(html, "https://www.amazon.com/dp/B000TEST01")
+    assert snap.outcome is Outcome.PARSE_INCOMPLETE
+    assert "title" in snap.reason and "asin_field" in snap.reason and "center_column" in snap.reason
+
+
+def test_robot_check_yields_no_data() -> None:
+    html = ('<html><body><form method="get" action="/errors/validateCaptcha"><input type=hidden name="amzn" value="x">'
+            '<input type=hidden name="amzn-r" value="/dp/B000TEST01"><span id="productTitle">Bait</span></form>'
+            '</body></html>')
+    snap = parse_product(html, "https://www.amazon.com/dp/B000TEST01")
+    assert snap.outcome is Outcome.BLOCKED and snap.title is None and snap.price is None
+
+
+@pytest.mark.parametrize("url, asin, mk", [
+    ("https://www.amazon.co.jp/gp/product/B000TEST01?th=1", "B000TEST01", "jp"),
+    ("https://www.amazon.de/Some-Slug/dp/B000TEST01/ref=sr_1_1", "B000TEST01", "de"),
+    ("http://127.0.0.1:8000/gp/aod/ajax?asin=B000TEST01", "B000TEST01", "us"),
+])
+def test_asin_and_marketplace_from_url(url: str, asin: str, mk: str) -> None:
+    snap = parse_product(_page(), url)
+    assert (snap.asin, snap.marketplace, snap.currency) == (asin, mk, get_marketplace(mk).currency)

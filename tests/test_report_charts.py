@@ -1,0 +1,89 @@
+"""Charts: small PNGs, and Chinese labels drawn with real CJK glyphs rather than empty boxes."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import numpy
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image, ImageChops
+
+from reports import charts
+from reports.model import ChartSpec
+
+T = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+SPEC = ChartSpec(
+    "B0OWN00001",
+    "price",
+    tuple((T - timedelta(days=29 - i), Decimal("19.99") - Decimal(i % 7) / 10) for i in range(30)),
+    "USD",
+)
+TITLE_BAND = (0, 0, charts.WIDTH_PX, 24)  # where the title is drawn (top left)
+
+
+def png(data: bytes) -> Image.Image:
+    img = Image.open(io.BytesIO(data))
+    assert img.format == "PNG"
+    return img.convert("L")
+
+
+def ink(img: Image.Image, box: tuple[int, int, int, int]) -> int:
+    """Dark pixels in a region."""
+    return int((numpy.asarray(img.crop(box)) < 128).sum())
+
+
+def test_charts_are_small_pngs_with_gaps_for_missing_values():
+    points = list(SPEC.points)
+    points[10] = (points[10][0], None)  # not shown that day: a gap, not a zero
+    data = charts.render_chart(
+        ChartSpec("B0OWN00001", "price", tuple(points), "USD"), title="Price", ylabel="USD"
+    )
+    assert len(data) < 30_000
+    img = png(data)
+    assert img.size == (charts.WIDTH_PX, charts.HEIGHT_PX)
+    rank = charts.render_chart(ChartSpec("B0OWN00001", "rank", SPEC.points), title="Rank")
+    assert rank != charts.render_chart(
+        ChartSpec("B0OWN00001", "rating", SPEC.points), title="Rank"
+    )  # flipped
+
+
+def test_the_cjk_font_is_noto_sans_cjk():
+    found = charts.cjk_font()
+    assert found is not None, "apt-get install fonts-noto-cjk"
+    family, path = found
+    assert family.startswith("Noto Sans CJK") and Path(path).exists()
+
+
+def test_chinese_labels_are_real_glyphs():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        a = png(charts.render_chart(SPEC, title="价格 — 蓝牙耳机", ylabel="美元"))
+        b = png(charts.render_chart(SPEC, title="排名 — 无线充电", ylabel="美元"))
+    assert not [w for w in caught if "missing from" in str(w.message)], [str(w.message) for w in caught]
+    assert ink(a, TITLE_BAND) > 150
+    # Missing glyphs would all be the same empty box: two different titles of the same length would
+    # draw the same pixels. Real glyphs differ.
+    diff = numpy.asarray(ImageChops.difference(a.crop(TITLE_BAND), b.crop(TITLE_BAND)))
+    assert int((diff > 64).sum()) > 100
+
+
+def test_without_a_cjk_font_the_check_above_would_fail():
+    """The control: DejaVu Sans alone cannot draw Chinese, and matplotlib says so."""
+    fig = Figure(figsize=(2, 1))
+    fig.text(0, 0.5, "价格", family=["DejaVu Sans"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.savefig(io.BytesIO(), format="png")
+    assert any("missing from" in str(w.message) for w in caught)
+
+
+def test_missing_font_error_names_the_package(monkeypatch):
+    monkeypatch.setattr(charts, "cjk_font", lambda: None)  # a machine without fonts-noto-cjk
+    with pytest.raises(charts.MissingFontError, match="apt-get install fonts-noto-cjk"):
+        charts.font_families(need_cjk=True)
+    assert charts.font_families(need_cjk=False) == ["DejaVu Sans"]  # English charts still work
