@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from crawler.commands import adhoc, crawl, demo, schedule, watchlist
+from crawler.commands import adhoc, alerts, crawl, demo, report, schedule, watchlist
 
 app = typer.Typer(
     name="storewatch",
@@ -20,6 +20,8 @@ demo.register(app)
 watchlist.register(app)
 crawl.register(app)
 schedule.register(app)
+alerts.register(app)
+report.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

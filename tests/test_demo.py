@@ -1,9 +1,12 @@
-"""`storewatch demo` runs the loop on the embedded storefront with no setup and shows day 2's changes."""
+"""`storewatch demo` runs the whole loop on the embedded storefront with no setup: two crawls, the
+monitors, the report in the archive and the email in the outbox."""
 from __future__ import annotations
 
+import email
 import os
 import subprocess
 import sys
+from email import policy
 from pathlib import Path
 
 from fixtures.storefront import catalog
@@ -11,14 +14,21 @@ from fixtures.storefront import catalog
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_demo_crawls_both_days_and_shows_changes(tmp_path: Path) -> None:
+def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     env = {**os.environ, "STOREWATCH_HOME": str(tmp_path), "COLUMNS": "200"}
     proc = subprocess.run([sys.executable, "-c", "from crawler.cli import entry; entry()", "demo"],
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
-    assert "day1:" in out and "day2:" in out and "What changed from day 1 to day 2" in out
+    assert "day1: run 1 complete" in out and "day2: run 2 complete" in out
     knife = catalog.load("day1").by_key("us-knife")
-    lookalike = catalog.load("day2").products[knife.asin].seller_id
-    assert lookalike != knife.seller_id and lookalike in out  # the buy box went to a lookalike seller
-    assert (tmp_path / "demo" / "demo.db").exists()
+    assert knife.asin in out and "buybox_lost" in out  # the lookalike took the own buy box on day 2
+    reports = list((tmp_path / "demo" / "reports").glob("storewatch-*-en.html"))
+    assert len(reports) == 1 and str(reports[0]) in out.replace("\n", "")
+    html = reports[0].read_text(encoding="utf-8")
+    assert knife.asin in html and "<script" not in html.lower()
+    mails = list((tmp_path / "demo" / "outbox").glob("*.eml"))
+    assert len(mails) == 1
+    msg = email.message_from_bytes(mails[0].read_bytes(), policy=policy.default)
+    assert msg["Subject"].startswith("[storewatch]") and "critical" in msg["Subject"]
+    assert msg.get_body(preferencelist=("html",)) is not None and msg.get_body(preferencelist=("plain",))

@@ -19,3 +19,10 @@ def test_readme_opens_with_the_two_commands() -> None:
     blocks = README.split("```")
     assert "storewatch demo" in blocks[1] and "pip install" in blocks[1]
     assert "pytest" in blocks[3] and "pip install" in blocks[3]
+
+
+def test_every_monitor_is_in_the_readme() -> None:
+    from monitors.suite import ALL
+
+    missing = [m.name for m in ALL if f"`{m.name}`" not in README]
+    assert not missing, f"monitors not documented in README.md: {missing}"

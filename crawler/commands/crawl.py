@@ -22,6 +22,7 @@ def crawl(
     own_only: Annotated[bool, typer.Option("--own-only", help="Only own listings (intraday buy-box "
                                            "checks).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the run's summary as JSON.")] = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Crawl every product, keyword, list and brand of a watchlist once, politely, and store it all."""
@@ -38,8 +39,12 @@ def crawl(
 
             raise UsageError(f"marketplace {code!r} is not in {config}: it has {', '.join(cfg.marketplaces)}")
     summary = run_watchlist(cfg, base_url=base_url, db_url=db, marketplaces=marketplace, own_only=own_only,
-                            progress=not quiet, verbose=verbose)
-    if not quiet:
+                            progress=not (quiet or json_out), verbose=verbose)
+    if json_out:
+        from crawler.commands.common import print_json
+
+        print_json(summary)
+    elif not quiet:
         print_summary(summary)
     if summary["status"] != "complete":
         raise typer.Exit(3)

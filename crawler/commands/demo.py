@@ -1,9 +1,13 @@
-"""`storewatch demo`: the whole loop against the embedded offline storefront, with no setup."""
+"""`storewatch demo`: the whole loop against the embedded offline storefront, with no setup.
+
+Day 1 and day 2 crawls (each in its own process), the monitors after each, the HTML report written to
+the archive, and the email in the outbox (sent as well when `--smtp` names a server).
+"""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+import os
+import time
+from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,80 +19,107 @@ def register(app: typer.Typer) -> None:
 
 
 def demo(
-    home: Annotated[Path | None, typer.Option("--home", help="Where the demo keeps its database "
-                                              "(default: demo/ in the data directory, emptied first).")] = None,
+    home: Annotated[Path | None, typer.Option("--home", help="Where the demo keeps its data (default: "
+                                              "demo/ in the data directory, emptied first).")] = None,
+    language: Annotated[str, typer.Option("--language", help="Report language: en or zh-CN.")] = "en",
+    smtp: Annotated[str | None, typer.Option("--smtp", help="HOST:PORT of an SMTP server (no TLS, no "
+                                             "login) to send the report to you@localhost.")] = None,
 ) -> None:
-    """Crawl the offline storefront on day 1 and day 2 and show what changed."""
+    """Crawl the offline storefront on day 1 and day 2, run the monitors, write and mail the report."""
     from rich.console import Console
 
+    from crawler.exceptions import UsageError
     from crawler.paths import data_dir, ensure_private_dir
     from fixtures.storefront import Storefront
 
+    if language not in ("en", "zh-CN"):
+        raise UsageError(f"unknown report language {language!r}: use en or zh-CN")
     console = Console(highlight=False)
     home = ensure_private_dir(home or data_dir() / "demo")
-    db_file = home / "demo.db"
     for leftover in home.glob("demo.db*"):
         leftover.unlink()
-    db_url = f"sqlite:///{db_file}"
+    os.environ["STOREWATCH_HOME"] = str(home)  # reports, outbox and evidence stay in the demo's folder
+    db_url = f"sqlite:///{home / 'demo.db'}"
+    config_path = home / "demo-watchlist.toml"
+    config_path.write_text(demo_watchlist(language, smtp), encoding="utf-8")
+    started = time.monotonic()
     with Storefront(scenario="day1") as shop:
-        targets = demo_targets()
-        console.print(f"Offline storefront at {shop.url}: {len(targets)} products in "
-                      f"{len({m for m, _ in targets})} marketplaces.")
-        results: dict[str, list[dict[str, Any]]] = {}
+        console.print(f"Offline storefront at {shop.url} · watchlist {config_path}")
         for day in ("day1", "day2"):
             shop.set_scenario(day)
-            with console.status(f"crawling {day} ..."):
-                results[day] = crawl_in_process(targets, shop.url, db_url)
-            ok = sum(r["outcome"] == "ok" for r in results[day])
-            console.print(f"{day}: {ok}/{len(results[day])} product pages read")
-    print_day2_changes(console, results["day2"])
-    console.print(f"\nDatabase: {db_file}")
+            with console.status(f"crawling {day} and running the monitors ..."):
+                summary = crawl_and_monitor(str(config_path), db_url, shop.url)
+            console.print(f"{day}: run {summary['run_id']} {summary['status']}, "
+                          f"{summary['counts']['pages']} pages, {summary['alerts']} alerts")
+        with console.status("writing the report ..."):
+            delivery = report_and_deliver(str(config_path), db_url, home)
+    show_result(console, db_url, delivery, time.monotonic() - started)
 
 
-def demo_targets() -> list[tuple[str, str]]:
-    """A few products from each marketplace of the storefront's catalog."""
-    from fixtures.storefront.catalog import load
-
-    catalog = load("day1")
-    by_market: dict[str, list[str]] = {}
-    for asin, product in catalog.products.items():
-        by_market.setdefault(product.marketplace, []).append(asin)
-    return [(mk, asin) for mk, asins in sorted(by_market.items()) for asin in asins[:4]]
-
-
-def crawl_in_process(targets: list[tuple[str, str]], base_url: str, db_url: str) -> list[dict[str, Any]]:
-    """One crawl per process (a Twisted reactor cannot restart): run `crawler.batch` and read its lines."""
-    cmd = [sys.executable, "-m", "crawler.batch", "--base-url", base_url, "--db", db_url,
-           *[f"{mk}:{asin}" for mk, asin in targets]]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    if proc.returncode != 0:
-        raise RuntimeError(f"the demo crawl failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
-    return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+def demo_watchlist(language: str, smtp: str | None) -> str:
+    text = files("fixtures.storefront").joinpath("watchlist.toml").read_text(encoding="utf-8")
+    text = text.replace('language = "en"', f'language = "{language}"')
+    if smtp:
+        host, _, port = smtp.rpartition(":")
+        text += (f'\n[email]\nsmtp_host = "{host or "localhost"}"\nsmtp_port = {int(port)}\nsecurity = "none"\n'
+                 'sender = "storewatch <storewatch@localhost>"\nrecipients = ["you@localhost"]\n')
+    return text
 
 
-def print_day2_changes(console: Any, rows: list[dict[str, Any]]) -> None:
+def crawl_and_monitor(config_path: str, db_url: str, base_url: str) -> dict[str, Any]:
+    from crawler.config import load_config
+    from crawler.cycle import crawl_in_subprocess
+    from crawler.monitoring import monitor_run
+    from crawler.session import storage
+
+    rc, summary = crawl_in_subprocess(config_path, db_url, base_url, None, own_only=False)
+    if summary is None:
+        raise RuntimeError(f"the demo crawl failed (exit {rc}); run it with --verbose to see why")
+    with storage(db_url) as s:
+        alerts = monitor_run(s.store, load_config(config_path), summary["run_id"])
+    return {**summary, "alerts": len(alerts)}
+
+
+def report_and_deliver(config_path: str, db_url: str, home: Path) -> Any:
+    from datetime import UTC, datetime
+
+    from crawler.config import load_config
+    from crawler.delivery import build_daily_report, deliver
+    from crawler.session import storage
+
+    config = load_config(config_path)
+    with storage(db_url) as s:
+        report = build_daily_report(s.store, config, generated_at=datetime.now(UTC), data_dir=home)
+    return report, deliver(report, config, home)
+
+
+def show_result(console: Any, db_url: str, delivery: Any, seconds: float) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title="What changed from day 1 to day 2")
-    for col in ("marketplace", "asin", "field", "before", "after"):
-        table.add_column(col, overflow="fold", max_width=50)
-    for row in rows:
-        if row["outcome"] != "ok":
-            table.add_row(row["marketplace"], row["asin"], "outcome", "", escape(f"{row['outcome']}: {row['reason']}"))
-        for c in row["changes"]:
-            table.add_row(row["marketplace"], row["asin"], c["field"], escape(_short(c["before"])),
-                          escape(_short(c["after"])))
+    from crawler.session import storage
+
+    report, result = delivery
+    console.print(f"\n[bold]{escape(report.subject)}[/bold]")
+    with storage(db_url) as s:
+        run = s.store.runs(limit=1)[0]
+        alerts = s.store.alerts_for_run(run.id)
+    table = Table(title="Day 2 alerts (most important first)")
+    for col in ("severity", "monitor", "subject", "field", "before", "after"):
+        table.add_column(col, overflow="fold", max_width=40)
+    for a in alerts[:25]:
+        table.add_row(a.severity.value, a.monitor, f"{a.subject} ({a.marketplace})", a.field or "",
+                      escape(_short(a.before)), escape(_short(a.after)))
     console.print(table)
+    if len(alerts) > 25:
+        console.print(f"... and {len(alerts) - 25} more in the report")
+    console.print(f"Report: {result.report_path}")
+    console.print(f"Email: {escape(result.email)}")
+    console.print(f"Finished in {seconds:.0f} s.")
 
 
 def _short(value: Any) -> str:
-    """A change value in one short line: offers by seller, a coupon by its text."""
-    if isinstance(value, list) and value and isinstance(value[0], dict) and "seller" in value[0]:
-        return "; ".join(f"{o['seller']} ({o['seller_id']}) {o['price'] or '?'}" for o in value)
-    if isinstance(value, dict) and "text" in value:
-        return value["text"]
     if value is None:
         return "—"
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
-    return text if len(text) <= 120 else text[:117] + "..."
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -361,7 +361,9 @@ def _coupon(tree: LexborHTMLParser | LexborNode, mk: Marketplace, box: Buybox) -
         if pct is None:
             m = re.search(r"(?:[^\d\s]{1,4}\s?\d[\d.,]*|\d[\d.,]*\s?[^\d\s%]{1,4})", text)
             amount = parse_money(m.group(0), mk) if m else None
-        box.coupon = Coupon(text=text[:200], percent=Decimal(pct.group(1).replace(",", ".")) if pct else None,
+        # The clip label ("Apply 10% coupon") reads best; the whole block repeats it and adds "Terms".
+        label = text_of(node.css_first("label[id^=couponText], [id^=couponText], [id^=promoMessage]"))
+        box.coupon = Coupon(text=(label or text)[:200], percent=Decimal(pct.group(1).replace(",", ".")) if pct else None,
                             amount=amount)
         return
 

@@ -5,7 +5,8 @@ Pure: html and url in, record out; no network, database or clock. Order of work:
 2. a few regexes over the inline scripts for data that only lives there (parent ASIN, variations,
    image gallery) before the scripts are dropped. (The `salesRanks` JSON in attributes is not used:
    on real pages it belongs to comparison widgets, not to this product);
-3. one lexbor parse, scripts dropped from the tree, for everything else.
+3. one lexbor parse, scripts dropped from the tree, for everything else: the buy box (buybox.py), the
+   sections below it (details.py) and the title block here.
 
 The page's own ASIN comes from `input#ASIN` (never the canonical link, which names the parent on a
 variation child). A page whose ASIN is neither the one asked for nor one of its variations is a
@@ -25,10 +26,11 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler import marketplaces
 from crawler.marketplaces import Marketplace
-from crawler.records import BuyboxState, Outcome, ProductSnapshot, Rank, Review
+from crawler.records import BuyboxState, Outcome, ProductSnapshot
 from spiders.parsers.blocks import detect_block
 from spiders.parsers.buybox import is_hidden, read_buybox, text_of
-from spiders.parsers.common import asin_from_url, clean, parse_count, parse_rating, percent
+from spiders.parsers.common import asin_from_url, clean, parse_count, parse_rating
+from spiders.parsers.details import read_details
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +57,6 @@ _TRUNC_TAIL = 8192
 # A whole document ends with </html> (or </body>), then at most whitespace and comments; a "</body>" inside
 # a script string near a cut does not count.
 _TAIL_RE = re.compile(r"</(?:html|body)\s*>?\s*(?:<!--.*?-->\s*)*\Z", re.IGNORECASE | re.DOTALL)
-
-_BSR_LABEL_RE = re.compile(
-    r"best\s*sellers?\s*rank|bestseller-rang|bestsellerrang|más vendidos|mais vendidos|meilleures ventes"
-    r"|più venduti|売れ筋ランキング|sales rank|bästsäljar|bestsellerów|en çok satan|الأكثر مبيع", re.IGNORECASE)
-_BSR_ITEM_RE = re.compile(
-    r"(?:#|Nr\.?\s?|n\.?\s?[º°o]\s?|N[º°]\s?)\s?(\d[\d.,\u00a0\u202f]*)\s+(?:\w+\s+)?(?:in|en|em|dans|in der|i|w)\s+"
-    r"(.+?)(?=\s*(?:#|Nr\.|n\.?\s?[º°o]|N[º°])\s?\d|$)")
-_BSR_JP_RE = re.compile(r"(\d[\d,]*)\s*位\s*(.+?)(?=\s*-\s*\d|$)")
-# "(See Top 100 in X)" / "(の売れ筋ランキングを見る)" links go; "(Kindle Store)" / "(Books)" qualifiers stay
-_BSR_LINK_PAREN_RE = re.compile(r"\s*[(（][^()（）]*(?:100|ランキング)[^()（）]*[)）]")
 
 _BYLINE_RES = tuple(re.compile(p, re.IGNORECASE) for p in (
     r"^visit the (.+?) store$",
@@ -134,9 +126,9 @@ def parse_product(html: str | bytes, url: str, marketplace: str | None = None,
     ) if not ok]
 
     box = read_buybox(root, mk)
-    sec = _sections(tree)
+    details = read_details(tree)
     rating, review_count = _ratings(root)
-    fields = dict(  # noqa: C408 - keyword form mirrors the ProductSnapshot fields it feeds
+    fields = dict(
         title=title,
         brand=_brand(tree),
         price=box.price,
@@ -150,18 +142,13 @@ def parse_product(html: str | bytes, url: str, marketplace: str | None = None,
         availability=_availability(root),
         rating=rating,
         review_count=review_count,
-        rating_histogram=_histogram(sec.get("histogramTable", ())),
-        top_reviews=_reviews(sec.get("review", ())),
         coupon=box.coupon,
         deal_badge=box.deal_badge,
         other_sellers_count=box.other_sellers_count,
         offers=tuple(box.offers),
-        bsr=_bsr([n for key in _DETAIL_IDS for n in sec.get(key, ())]),
-        breadcrumbs=_breadcrumbs(sec.get("wayfinding-breadcrumbs_feature_div", [None])[0]),
-        bullets=_bullets(sec.get("feature-bullets", [None])[0]),
         images=tuple(dict.fromkeys(_main_images(tree) + scripts.images)),
-        has_aplus=_has_aplus([n for key in _APLUS_IDS for n in sec.get(key, ())]),
         variation_asins=variations,
+        **details,
     )
     fields["in_stock"] = _in_stock(box.state, _in_stock_shown(root))
     if own and asked and own != asked:
@@ -184,6 +171,7 @@ def parse_product(html: str | bytes, url: str, marketplace: str | None = None,
             f"missing {', '.join(anchors_missing)}" if anchors_missing else None,
             "document truncated (no </html>)" if truncated else None,
         )))
+        log.debug("product page %s incomplete: %s", asin, reason, extra={"url": url})
     return ProductSnapshot(
         asin=asin, marketplace=mk.code, url=url, outcome=outcome, reason=reason,
         parent_asin=parent if parent and parent != asin else None,
@@ -332,25 +320,7 @@ def _brand(tree: Tree) -> str | None:
     return text_of(node)
 
 
-# ---------------------------------------------------------------- sections below the buy box
-
-_DETAIL_IDS = ("prodDetails", "productDetails_feature_div", "detailBulletsWrapper_feature_div",
-               "detailBullets_feature_div", "SalesRank")
-_APLUS_IDS = ("aplus", "aplus_feature_div", "aplusBrandStory_feature_div")
-_SECTION_SELECTOR = ", ".join(["#histogramTable", "div[data-hook=review]", "#feature-bullets",
-                               "#wayfinding-breadcrumbs_feature_div", *("#" + i for i in _DETAIL_IDS + _APLUS_IDS)])
-
-
-def _sections(tree: Tree) -> dict[str, list[LexborNode]]:
-    """Every section container in one walk of the tree (a walk per section costs a millisecond more)."""
-    out: dict[str, list[LexborNode]] = {}
-    for node in tree.css(_SECTION_SELECTOR):
-        key = "review" if node.attributes.get("data-hook") == "review" else node.attributes.get("id") or ""
-        out.setdefault(key, []).append(node)
-    return out
-
-
-# ---------------------------------------------------------------- reviews and ratings
+# ---------------------------------------------------------------- title block
 
 def _ratings(tree: Tree):
     rating = None
@@ -366,63 +336,6 @@ def _ratings(tree: Tree):
     return rating, count
 
 
-_STAR_WORDS = {"five": 5, "four": 4, "three": 3, "two": 2, "one": 1}
-
-
-def _histogram(tables) -> dict[int, int] | None:
-    for table in tables:
-        out: dict[int, int] = {}
-        rows = [r for r in table.css("tr, li") if r.css_first(".a-meter") is not None]
-        for index, row in enumerate(rows):
-            link = row.css_first("a[href*='filterByStar'], a[href*='hist_']")
-            href = link.attributes.get("href") or "" if link is not None else ""
-            m = re.search(r"filterByStar=(five|four|three|two|one)_star", href) or re.search(r"hist_(\d)", href)
-            if m:
-                stars = _STAR_WORDS.get(m.group(1)) or int(m.group(1))
-            elif len(rows) == 5:
-                stars = 5 - index  # a 0% row has no link; rows always run 5 to 1
-            else:
-                continue
-            meter = row.css_first(".a-meter")
-            pct = percent(meter.attributes.get("aria-valuenow")) if meter is not None else None
-            if pct is None:
-                bar = row.css_first(".a-meter-bar")
-                pct = percent((bar.attributes.get("style") or "").replace("width:", "")) if bar is not None else None
-            if pct is None:
-                pct = percent(row.attributes.get("aria-label"))
-            if pct is not None and stars not in out:
-                out[stars] = pct
-        if len(out) >= 3:
-            return dict(sorted(out.items(), reverse=True))
-    return None
-
-
-def _reviews(nodes) -> tuple[Review, ...]:
-    out = []
-    for node in nodes:
-        rid = node.attributes.get("id")
-        if not rid:
-            continue
-        star = node.css_first("[data-hook=review-star-rating], [data-hook=cmps-review-star-rating], .review-rating")
-        rating = parse_rating(text_of(star))
-        title_node = node.css_first("[data-hook=review-title]")
-        title = None
-        if title_node is not None:
-            spans = [text_of(s) for s in title_node.css("span")
-                     if "a-icon-alt" not in (s.attributes.get("class") or "")]
-            spans = [s for s in spans if s and parse_rating(s) is None]
-            title = spans[-1] if spans else text_of(title_node)
-        date = text_of(node.css_first("[data-hook=review-date]"))
-        verified = node.css_first("[data-hook=avp-badge], [data-hook=avp-badge-linkless]") is not None
-        if rating is None and title is None and date is None:
-            continue  # an empty shell (lazy-loaded or damaged), not a review
-        out.append(Review(id=rid, stars=int(rating) if rating is not None else None, title=title, date=date,
-                          verified=verified))
-    return tuple(out)
-
-
-# ---------------------------------------------------------------- details
-
 def _availability(tree: Tree) -> str | None:
     for node in tree.css("#availability"):
         if is_hidden(node):
@@ -431,57 +344,6 @@ def _availability(tree: Tree) -> str | None:
         if t:
             return t
     return None
-
-
-def _bsr(boxes: list[LexborNode]) -> tuple[Rank, ...]:
-    rows: list[LexborNode] = []
-    # nested containers (a wrapper and its list) just repeat rows, harmlessly
-    for box in boxes:
-        rows += [box] if box.attributes.get("id") == "SalesRank" else box.css("tr, li")
-    for row in rows:
-        t = text_of(row)
-        if not t or not _BSR_LABEL_RE.search(t):
-            continue
-        ranks = []
-        for m in _BSR_ITEM_RE.finditer(t):
-            cat = clean(_BSR_LINK_PAREN_RE.sub("", m.group(2)))
-            rank = parse_count(m.group(1))
-            if rank and cat:
-                ranks.append(Rank(rank, cat))
-        if not ranks:
-            for m in _BSR_JP_RE.finditer(t):
-                rank = parse_count(m.group(1))
-                if rank:
-                    ranks.append(Rank(rank, clean(_BSR_LINK_PAREN_RE.sub("", m.group(2))) or ""))
-        if ranks:
-            return tuple(ranks)
-    return ()
-
-
-def _breadcrumbs(box: LexborNode | None) -> tuple[str, ...]:
-    if box is None:
-        return ()
-    out = []
-    for a in box.css("li a, li span.a-list-item > a"):
-        t = text_of(a)
-        if t and t not in out:
-            out.append(t)
-    if len(out) == 1 and box.css_first("a[href*='node=']") is None:
-        return ()  # "Back to results": no category path
-    return tuple(out)
-
-
-def _bullets(box: LexborNode | None) -> tuple[str, ...]:
-    if box is None:
-        return ()
-    out = []
-    for li in box.css("li"):
-        if li.attributes.get("id") == "replacementPartsFitmentBullet" or is_hidden(li):
-            continue
-        t = text_of(li)
-        if t:
-            out.append(t)
-    return tuple(out)
 
 
 def _main_images(tree: Tree) -> list[str]:
@@ -503,11 +365,3 @@ def _main_images(tree: Tree) -> list[str]:
             pass
     src = node.attributes.get("src")
     return [src] if src and src.startswith("http") else []
-
-
-def _has_aplus(nodes: list[LexborNode]) -> bool | None:
-    """True for an A+ section with content, else None: an empty or absent container proves nothing."""
-    for node in nodes:
-        if node.css_first("img, .aplus-module, p, .celwidget") is not None and text_of(node):
-            return True
-    return None

@@ -1,0 +1,332 @@
+"""From the database to the monitors: the History of one run, the suite over it, the alerts saved.
+
+What a History holds (the monitors' needs, not the whole database):
+- products: per watched (ASIN, marketplace) every snapshot of the last 31 days, any outcome, plus the
+  last ok snapshot before them (the baseline of a listing that was unreadable for a month);
+- offers: this run's offers panels;
+- keywords and lists: the pages of the last 10 runs of the reported run's kind, grouped per run;
+- brands: the same for brand searches (search pages sorted newest first, `s=date-desc-rank`), plus
+  one summary reading of every ASIN the brand showed before that window, so "never seen" stays true;
+- fetches: this run's targets with outcome and missing fields, and planned targets never fetched.
+Ad-hoc `check` runs and runs started after the reported one are left out.
+
+A product reading of this run whose page counts other sellers but whose offers hold none besides the
+buy box (the all-offers panel was blocked or failed) is handed to the monitors as `parse_incomplete`:
+its sellers are unknown, and "the hijacker left" must not be concluded from a panel that was not read.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy import delete, select
+
+from crawler.config import Config
+from crawler.models import AlertRow, SearchResultRow, Target
+from crawler.models import Run as RunRow
+from crawler.records import Outcome, ProductSnapshot, SearchPage, SearchResult
+from crawler.store import ADHOC_RUN_KIND, Fetched, RunInfo, Store, list_key
+from monitors.base import Alert, Monitor
+from monitors.history import Fetch, History, Run
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+PRODUCT_DAYS = 31
+PAGE_RUNS = 10
+BRAND_SORT = "date-desc-rank"
+_USABLE_STATUSES = ("complete", "incomplete")
+
+
+def counted_across_pages(pages: Sequence[SearchPage]) -> list[SearchPage]:
+    """A run's result pages with positions counted over all its pages, as the records promise (the
+    parser counts on each page alone; the crawl stores pages as they come)."""
+    from crawler.ranking import combine_pages
+
+    by_page: dict[int, list[SearchResult]] = {}
+    for r in combine_pages(list(pages)):
+        by_page.setdefault(r.page, []).append(r)
+    ordered = sorted(pages, key=lambda p: p.page)
+    return [dataclasses.replace(p, results=tuple(by_page.pop(p.page, ()))) for p in ordered]
+
+
+def is_brand_search(url: str) -> bool:
+    """Brand searches are the only searches the crawl sorts (newest first)."""
+    return parse_qs(urlsplit(url).query).get("s") == [BRAND_SORT]
+
+
+OFFERS_UNREAD = "offers_panel"
+
+
+def partial_offers(snap: ProductSnapshot) -> ProductSnapshot:
+    """The reading as parse_incomplete when the page counts other sellers its offers do not show."""
+    if snap.outcome is not Outcome.OK or not snap.other_sellers_count or snap.other_sellers_count < 2:
+        return snap
+    if any(not o.is_buybox for o in snap.offers) or len(snap.offers) >= snap.other_sellers_count:
+        return snap
+    return dataclasses.replace(snap, outcome=Outcome.PARSE_INCOMPLETE, reason="offers panel not read",
+                               missing=(*snap.missing, OFFERS_UNREAD))
+
+
+class HistoryBuilder:
+    def __init__(self, store: Store, config: Config, run_id: int) -> None:
+        self.store = store
+        self.config = config
+        self.info = store.run(run_id)
+        self.current = Run(str(run_id), self.info.started_at)
+        self._order = (self.info.started_at, run_id)
+        self._runs: dict[int, Run | None] = {}
+        self.product_since = self.info.started_at - timedelta(days=PRODUCT_DAYS)
+        self.page_since = self._page_window_start()
+
+    # -- runs ----------------------------------------------------------------------------------------
+
+    def run(self, run_id: int) -> Run | None:
+        """The run as History sees it, or None when it does not belong in this history."""
+        if run_id not in self._runs:
+            try:
+                info = self.store.run(run_id)
+            except LookupError:
+                self._runs[run_id] = None
+            else:
+                self._runs[run_id] = self._eligible(info.id, info.kind, info.started_at)
+        return self._runs[run_id]
+
+    def _eligible(self, run_id: int, kind: str, started_at: datetime) -> Run | None:
+        if run_id == self.info.id:
+            return self.current
+        if (kind == ADHOC_RUN_KIND and self.info.kind != ADHOC_RUN_KIND) or (started_at, run_id) > self._order:
+            return None
+        return Run(str(run_id), started_at)
+
+    def _page_window_start(self) -> datetime:
+        """Start of the last PAGE_RUNS runs of this kind (this one included)."""
+        query = (select(RunRow.id, RunRow.kind, RunRow.started_at)
+                 .where(RunRow.kind == self.info.kind, RunRow.started_at <= self.info.started_at)
+                 .order_by(RunRow.started_at.desc(), RunRow.id.desc()).limit(PAGE_RUNS + 5))
+        with self.store.db.transaction(write=False) as conn:
+            rows = [r for r in conn.execute(query).all() if (r.started_at, r.id) <= self._order]
+        for r in rows:
+            self._runs.setdefault(r.id, self._eligible(r.id, r.kind, r.started_at))
+        return min(r.started_at for r in rows[:PAGE_RUNS])
+
+    def _sorted(self, entries: Iterable[tuple[Run, T]]) -> list[tuple[Run, T]]:
+        return sorted(entries, key=lambda e: (e[0].at, int(e[0].id)))
+
+    # -- products ------------------------------------------------------------------------------------
+
+    def product_keys(self) -> list[tuple[str, str]]:
+        keep = set(self.info.marketplaces) or set(self.config.marketplaces)
+        own_only = self.info.kind == "own"
+        keys = [(p.asin, p.marketplace) for p in self.config.products
+                if p.marketplace in keep and (p.own or not own_only)]
+        return list(dict.fromkeys(keys))
+
+    def add_products(self, history: History, asin: str, marketplace: str) -> None:
+        snaps = self.store.product_history(asin, marketplace, since=self.product_since)
+        # Read second, so that a snapshot saved meanwhile by a concurrent crawl still finds its run.
+        run_of = {at: run_id for run_id, at in self._target_runs("product", asin, marketplace,
+                                                                 since=self.product_since)}
+        entries = []
+        for snap in snaps:
+            run = self.run(run_of[snap.fetched_at]) if snap.fetched_at in run_of else None
+            if run is not None:
+                entries.append((run, partial_offers(snap) if run == self.current else snap))
+        base = self.store.last_ok_product(asin, marketplace, before=self.product_since)
+        if base is not None:
+            found = self._target_runs("product", asin, marketplace, at=base.fetched_at)
+            run = self.run(found[-1][0]) if found else None
+            if run is not None:
+                entries.append((run, base))
+        for run, snap in self._sorted(entries):
+            history.add_product(run, snap)
+
+    def _target_runs(self, kind: str, key: str, marketplace: str, since: datetime | None = None,
+                     at: datetime | None = None) -> list[tuple[int, datetime]]:
+        """(run id, fetched_at) of fetched targets, oldest first."""
+        query = select(Target.run_id, Target.fetched_at).where(
+            Target.kind == kind, Target.marketplace == marketplace, Target.key == key,
+            Target.outcome.is_not(None))
+        if since is not None:
+            query = query.where(Target.fetched_at >= since)
+        if at is not None:
+            query = query.where(Target.fetched_at == at)
+        with self.store.db.transaction(write=False) as conn:
+            return [(r.run_id, r.fetched_at) for r in conn.execute(query.order_by(Target.fetched_at, Target.id))]
+
+    def add_offers(self, history: History, asin: str, marketplace: str) -> None:
+        for f in self.store.offers_history(asin, marketplace, since=self.info.started_at):
+            if f.run_id == self.info.id:
+                history.add_offers(self.current, f.record)
+
+    # -- pages ---------------------------------------------------------------------------------------
+
+    def grouped(self, fetched: Sequence[Fetched[T]], page_no: Callable[[T], int]) -> list[tuple[Run, list[T]]]:
+        by_run: dict[int, list[T]] = {}
+        for f in fetched:
+            by_run.setdefault(f.run_id, []).append(f.record)
+        out = []
+        for run_id, pages in by_run.items():
+            run = self.run(run_id)
+            if run is not None:
+                out.append((run, sorted(pages, key=page_no)))
+        return self._sorted(out)
+
+    def add_searches(self, history: History) -> None:
+        keep = set(self.info.marketplaces) or set(self.config.marketplaces)
+        for kw in self.config.keywords:
+            if kw.marketplace not in keep:
+                continue
+            fetched = [f for f in self.store.search_history(kw.term, kw.marketplace, since=self.page_since)
+                       if not is_brand_search(f.record.url)]
+            for run, pages in self.grouped(fetched, lambda p: p.page):
+                history.add_search(run, kw.term, kw.marketplace, counted_across_pages(pages))
+
+    def add_brands(self, history: History) -> None:
+        keep = set(self.info.marketplaces) or set(self.config.marketplaces)
+        for b in self.config.brands:
+            if b.marketplace not in keep:
+                continue
+            fetched = [f for f in self.store.search_history(b.name, b.marketplace, since=self.page_since)
+                       if is_brand_search(f.record.url)]
+            seen = self._brand_asins_before(b.name, b.marketplace)
+            if seen is not None:
+                history.add_brand(*seen)
+            for run, pages in self.grouped(fetched, lambda p: p.page):
+                history.add_brand(run, b.name, b.marketplace, counted_across_pages(pages))
+
+    def _brand_asins_before(self, brand: str, marketplace: str) -> tuple[Run, str, str, list[SearchPage]] | None:
+        """One reading summing up every ASIN the brand's searches showed before the page window."""
+        query = (select(SearchResultRow.asin, Target.fetched_at, Target.url)
+                 .join(Target, Target.id == SearchResultRow.target_id)
+                 .where(Target.kind == "search", Target.marketplace == marketplace, Target.key == brand,
+                        Target.outcome == Outcome.OK.value, Target.fetched_at < self.page_since))
+        with self.store.db.transaction(write=False) as conn:
+            rows = [r for r in conn.execute(query) if is_brand_search(r.url)]
+        if not rows:
+            return None
+        asins = list(dict.fromkeys(r.asin for r in rows))
+        latest = max(r.fetched_at for r in rows)
+        results = tuple(SearchResult(page=1, position=i, asin=a, sponsored=False, organic_position=i,
+                                     sponsored_position=None) for i, a in enumerate(asins, 1))
+        page = SearchPage(keyword=brand, marketplace=marketplace, url=rows[-1].url, page=1, outcome=Outcome.OK,
+                          results=results)
+        return Run(f"before-{self.page_since.isoformat()}", latest), brand, marketplace, [page]
+
+    def add_lists(self, history: History) -> None:
+        keep = set(self.info.marketplaces) or set(self.config.marketplaces)
+        for lt in self.config.lists:
+            if lt.marketplace not in keep:
+                continue
+            path = list_key(lt.path)[0]
+            fetched = self.store.list_history(path, lt.marketplace, since=self.page_since)
+            for run, pages in self.grouped(fetched, lambda p: list_key(p.url)[1]):
+                history.add_list(run, path, lt.marketplace, pages)
+
+    # -- this run's targets --------------------------------------------------------------------------
+
+    def fetches(self, history: History) -> tuple[Fetch, ...]:
+        missing: dict[tuple[str, str], tuple[str, ...]] = {}
+        for entries in history.products.values():
+            run, snap = entries[-1]
+            if history.is_current(run):
+                missing[("product", snap.url)] = snap.missing
+        for off in history.offers.values():
+            missing[("offers", off[-1][1].url)] = off[-1][1].missing
+        for runs in (history.searches, history.brands, history.lists):
+            for page_entries in runs.values():
+                run, pages = page_entries[-1]
+                if history.is_current(run):
+                    for p in pages:
+                        missing[("search" if isinstance(p, SearchPage) else "list", p.url)] = p.missing
+        found: list[Fetch] = []
+        done: set[tuple[str, str, str, int]] = set()
+        for t in self.store.run_targets(self.info.id):
+            kind = "brand" if t.kind == "search" and is_brand_search(t.url) else t.kind
+            done.add((kind, t.key, t.marketplace, t.page))
+            found.append(Fetch(kind, t.key, t.marketplace, t.outcome,
+                               missing.get((t.kind, t.url), ()) if t.outcome is not None else (), t.url))
+        for kind, key, marketplace, page in self.planned():
+            if (kind, key, marketplace, page) not in done:
+                found.append(Fetch(kind, key, marketplace, None))
+        return tuple(found)
+
+    def planned(self) -> list[tuple[str, str, str, int]]:
+        """(kind, key, marketplace, page) of every page the watchlist asks this kind of run to read."""
+        keys = [("product", asin, mp, 0) for asin, mp in self.product_keys()]
+        if self.info.kind == "own":
+            return keys
+        keep = set(self.info.marketplaces) or set(self.config.marketplaces)
+        for kw in self.config.keywords:
+            keys += [("search", kw.term, kw.marketplace, n) for n in range(1, kw.pages + 1)]
+        for b in self.config.brands:
+            keys += [("brand", b.name, b.marketplace, n) for n in range(1, b.pages + 1)]
+        for lt in self.config.lists:
+            keys += [("list", list_key(lt.path)[0], lt.marketplace, n) for n in range(1, lt.pages + 1)]
+        return [k for k in dict.fromkeys(keys) if k[2] in keep]
+
+    def build(self) -> History:
+        history = History(self.current)
+        for asin, mp in self.product_keys():
+            self.add_products(history, asin, mp)
+            self.add_offers(history, asin, mp)
+        self.add_searches(history)
+        self.add_brands(history)
+        self.add_lists(history)
+        history.fetches[self.current.id] = self.fetches(history)
+        return history
+
+
+def build_history(store: Store, config: Config, run_id: int) -> History:
+    return HistoryBuilder(store, config, run_id).build()
+
+
+def previous_run(store: Store, run_id: int) -> RunInfo | None:
+    """The last earlier run of the same kind that finished (complete or not)."""
+    prev = store.previous_run(run_id, status=None)
+    while prev is not None and prev.status not in _USABLE_STATUSES:
+        prev = store.previous_run(prev.id, status=None)
+    return prev
+
+
+def previous_open_alerts(store: Store, run_id: int) -> list[Alert]:
+    from monitors.suite import open_alerts
+
+    prev = previous_run(store, run_id)
+    return open_alerts(store.alerts_for_run(prev.id)) if prev is not None else []
+
+
+def monitor_run(store: Store, config: Config, run_id: int, monitors: Iterable[Monitor] | None = None) -> list[Alert]:
+    """Run the monitors over a stored run and store its alerts (replacing those of an earlier pass)."""
+    from monitors.from_config import settings_from_config
+    from monitors.suite import run_monitors
+
+    history = build_history(store, config, run_id)
+    alerts = run_monitors(history, settings_from_config(config), monitors, previous_open_alerts(store, run_id))
+    with store.db.transaction(write=True) as conn:
+        conn.execute(delete(AlertRow).where(AlertRow.run_id == run_id))
+    store.save_alerts(run_id, alerts)
+    log.info("run %s: %s alerts", run_id, len(alerts))
+    return alerts
+
+
+def resolve_run(store: Store, run: str | None) -> RunInfo:
+    """`latest` (the newest finished crawl or own run) or a run id."""
+    from crawler.exceptions import UsageError
+
+    if run in (None, "", "latest"):
+        found = next((r for r in store.runs(limit=200)
+                      if r.kind != ADHOC_RUN_KIND and r.status in _USABLE_STATUSES), None)
+        if found is None:
+            raise UsageError("no finished run in the database yet: run storewatch crawl first")
+        return found
+    try:
+        return store.run(int(run))
+    except ValueError:
+        raise UsageError(f"--run takes 'latest' or a run id, not {run!r}") from None
+    except LookupError:
+        raise UsageError(f"no run with id {run}") from None
