@@ -17,6 +17,7 @@ from crawler.marketplaces import Marketplace
 from crawler.marketplaces import from_url as market_from_url
 from crawler.marketplaces import get as get_marketplace
 from crawler.records import Money, Outcome, is_asin
+from spiders.parsers.common import clean, decode  # noqa: F401  (re-exported for the card parsers)
 from spiders.parsers.money import parse_money, parse_split_price
 
 _WS_RE = re.compile(r"[\s\u00a0\u202f\u2009\u200b\u200e\u200f\ufeff]+")
@@ -52,36 +53,11 @@ FREE_RE = re.compile(
 )
 
 
-def clean(text: str | None) -> str | None:
-    """Whitespace collapsed (no-break and zero-width spaces too), or None when nothing is left."""
-    if text is None:
-        return None
-    out = _WS_RE.sub(" ", text).strip()
-    return out or None
-
-
 def node_text(node, separator: str = "") -> str | None:
     """The node's text, whitespace collapsed; None for a missing or empty node."""
     if node is None:
         return None
     return clean(node.text(separator=separator) if separator else node.text())
-
-
-def decode(html: str | bytes) -> str:
-    """Bytes to text: UTF-8 (what Amazon serves), else the page's own <meta charset>, never an exception."""
-    if isinstance(html, str):
-        return html
-    try:
-        return html.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    m = re.search(rb"charset=[\"']?([A-Za-z0-9_-]+)", html[:4096])
-    if m:
-        try:
-            return html.decode(m.group(1).decode("ascii"), errors="replace")
-        except LookupError:
-            pass
-    return html.decode("utf-8", errors="replace")
 
 
 def market_for(url: str, marketplace: str | None) -> Marketplace:
