@@ -10,7 +10,7 @@ import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -209,7 +209,7 @@ class Config(_Model):
         return {code.lower(): m for code, m in v.items()}
 
     @model_validator(mode="after")
-    def _known_markets(self) -> "Config":
+    def _known_markets(self) -> Config:
         for group in ("products", "keywords", "lists", "brands"):
             for i, item in enumerate(getattr(self, group)):
                 if item.marketplace not in self.marketplaces:

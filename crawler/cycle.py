@@ -28,7 +28,7 @@ def crawl_in_subprocess(config_path: str, db_url: str | None, base_url: str | No
         cmd += ["--marketplace", mk]
     if own_only:
         cmd.append("--own-only")
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode not in (0, 3):
         log.error("crawl failed (exit %s): %s", proc.returncode, proc.stderr.strip()[-2000:])
         return proc.returncode, None

@@ -21,7 +21,7 @@ class StorePipeline:
         self.storage: Any = None
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "StorePipeline":
+    def from_crawler(cls, crawler: Any) -> StorePipeline:
         run_id = crawler.settings.getint("STOREWATCH_RUN_ID", 0)
         if not run_id:
             raise NotConfigured("no STOREWATCH_RUN_ID: ad-hoc commands store results themselves")

@@ -25,7 +25,7 @@ class ProgressBar:
         self.counts: dict[str, int] = {}
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "ProgressBar":
+    def from_crawler(cls, crawler: Any) -> ProgressBar:
         total = crawler.settings.getint("STOREWATCH_PROGRESS_TOTAL", 0)
         if total <= 0:
             raise NotConfigured

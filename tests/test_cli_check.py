@@ -25,7 +25,7 @@ def by_key(key: str) -> Any:
 def storewatch(*args: str, home: Path) -> tuple[int, dict[str, Any] | None, str, str]:
     env = {**os.environ, "STOREWATCH_HOME": str(home), "STOREWATCH_DB": f"sqlite:///{home}/sw.db"}
     proc = subprocess.run([sys.executable, "-c", "from crawler.cli import entry; entry()", *args],
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False)
     try:
         data = json.loads(proc.stdout) if "--json" in args else None
     except json.JSONDecodeError:

@@ -20,7 +20,7 @@ def run_batch(base_url: str, db_url: str, products: list[Any], home: str) -> lis
     env = {**__import__("os").environ, "STOREWATCH_HOME": home}
     cmd = [sys.executable, "-m", "crawler.batch", "--base-url", base_url, "--db", db_url,
            *[f"{p.marketplace}:{p.asin}" for p in products]]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return [json.loads(line) for line in proc.stdout.splitlines()]
 

@@ -23,7 +23,7 @@ class Inbox:
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
         return "250 OK"
@@ -47,7 +47,7 @@ def config_with_email(tmp_path: Path, port: int) -> Path:
 def storewatch(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "STOREWATCH_HOME": str(home)}
     return subprocess.run([sys.executable, "-c", "from crawler.cli import entry; entry()", *args],
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=300, check=False)
 
 
 def test_once_crawls_monitors_and_mails_the_report(storefront_reset, tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
 """Readable terminal tables for the ad-hoc commands (rich). Scraped text is printed as text, never markup."""
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 from rich.console import Console
@@ -8,13 +10,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from crawler.jsonout import product_json
+from crawler.records import Money
 
-console = Console(highlight=False, soft_wrap=False)
+# Piped output (into a file, a mail, a chat) gets room for whole ids instead of 80 columns.
+console = Console(highlight=False, soft_wrap=False,
+                  width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 140)
 
 
 def _show(value: Any) -> str:
     if value is None:
         return "—"
+    if isinstance(value, Money):  # the currency is in the table's title
+        return str(value.amount)
     if isinstance(value, list):
         if not value:
             return "—"
@@ -62,10 +69,22 @@ def print_changes(changes: list[Any], previous: Any) -> None:
     console.print(table)
 
 
+def _id_column(table: Table, name: str, width: int) -> None:
+    """Ids are never cut: a truncated seller id is useless in a case with Amazon."""
+    table.add_column(name, no_wrap=True, min_width=width)
+
+
+def _text_column(table: Table, name: str, width: int = 40) -> None:
+    table.add_column(name, no_wrap=True, overflow="ellipsis", max_width=width)
+
+
 def _offers_table(offers: Any, title: str) -> None:
     table = Table(title=title)
-    for col in ("#", "seller", "seller id", "price", "shipping", "condition", "FBA", "buy box"):
-        table.add_column(col)
+    table.add_column("#", no_wrap=True, min_width=2)
+    _text_column(table, "seller", 20)
+    _id_column(table, "seller id", 14)
+    for col in ("price", "shipping", "condition", "FBA", "buy box"):
+        table.add_column(col, no_wrap=True, min_width=len(col))
     for i, o in enumerate(offers, 1):
         table.add_row(str(i), _show(o.seller), _show(o.seller_id), _show(o.price), _show(o.shipping),
                       _show(o.condition), {True: "yes", False: "no"}.get(o.fulfilled_by_amazon, "—"),
@@ -77,21 +96,27 @@ def print_offers(page: Any) -> None:
     if not page.outcome.readable:
         console.print(f"{page.asin}: {page.outcome.value} ({escape(page.reason or '')})")
         return
-    _offers_table(page.offers, f"offers of {page.asin} · {page.marketplace}")
+    currency = page.offers[0].price.currency if page.offers and page.offers[0].price else ""
+    _offers_table(page.offers, f"offers of {page.asin} · {page.marketplace} · {currency}")
 
 
 def print_search(keyword: str, pages: list[Any], results: list[Any], tracked: list[Any]) -> None:
     if tracked:
         table = Table(title=f"tracked ASINs for {escape(keyword)!r}")
-        for col in ("asin", "organic", "sponsored", "page"):
-            table.add_column(col)
+        _id_column(table, "asin", 10)
+        for col in ("organic", "sponsored", "page"):
+            table.add_column(col, no_wrap=True, min_width=len(col))
         for t in tracked:
             table.add_row(t.asin, _show(t.organic_position) if t.organic_position else "not indexed",
                           _show(t.sponsored_position), _show(t.page))
         console.print(table)
     table = Table(title=f"results for {escape(keyword)!r} ({len(pages)} page(s))")
-    for col in ("page", "pos", "organic", "sponsored", "asin", "title", "price", "rating", "reviews"):
-        table.add_column(col, overflow="ellipsis", max_width=60 if col == "title" else None)
+    for col in ("page", "pos", "org", "spon"):
+        table.add_column(col, no_wrap=True, min_width=len(col))
+    _id_column(table, "asin", 10)
+    _text_column(table, "title", 24)
+    for col in ("price", "rating", "reviews"):
+        table.add_column(col, no_wrap=True, min_width=len(col))
     for r in results:
         table.add_row(str(r.page), str(r.position), _show(r.organic_position), _show(r.sponsored_position),
                       r.asin, _show(r.title), _show(r.price), _show(r.rating), _show(r.review_count))
@@ -102,8 +127,12 @@ def print_list(pages: list[Any]) -> None:
     first = next((p for p in pages if p.outcome.value == "ok"), None)
     title = (first.name if first else None) or "list"
     table = Table(title=escape(title))
-    for col in ("list", "rank", "asin", "title", "price", "rating", "reviews"):
-        table.add_column(col, overflow="ellipsis", max_width=60 if col == "title" else None)
+    _text_column(table, "list", 20)
+    table.add_column("rank", no_wrap=True, min_width=4)
+    _id_column(table, "asin", 10)
+    _text_column(table, "title", 24)
+    for col in ("price", "rating", "reviews"):
+        table.add_column(col, no_wrap=True, min_width=len(col))
     for p in pages:
         for e in p.entries:
             table.add_row(_show(e.list), str(e.rank), e.asin, _show(e.title), _show(e.price),
