@@ -100,8 +100,8 @@ def keywords(store: Store, since: datetime | None) -> Sheet:
                       if not is_brand_search(f.record.url) and f.record.outcome is Outcome.OK)
         dates = run_dates(store, runs)
         asins = [a for a, m in watched if m == mp]
-        for run_id, group in runs.items():
-            day = _day(dates, run_id, group)
+        last_of_day = {_day(dates, run_id, group): group for run_id, group in runs.items()}
+        for day, group in last_of_day.items():
             days[day] = None
             results = [r for p in counted_across_pages([f.record for f in group]) for r in p.results]
             for asin in asins:
@@ -127,8 +127,8 @@ def lists(store: Store, since: datetime | None) -> Sheet:
     for path, mp in watched_keys(store, since, "list"):
         runs = by_run(f for f in store.list_history(path, mp, since=since) if f.record.outcome is Outcome.OK)
         dates = run_dates(store, runs)
-        for run_id, group in runs.items():
-            day = _day(dates, run_id, group)
+        last_of_day = {_day(dates, run_id, group): group for run_id, group in runs.items()}
+        for day, group in last_of_day.items():
             days[day] = None
             ranks: dict[str, int] = {}
             for f in group:

@@ -8,7 +8,8 @@ What a History holds (the monitors' needs, not the whole database):
 - brands: the same for brand searches (search pages sorted newest first, `s=date-desc-rank`), plus
   one summary reading of every ASIN the brand showed before that window, so "never seen" stays true;
 - fetches: this run's targets with outcome and missing fields, and planned targets never fetched.
-Ad-hoc `check` runs and runs started after the reported one are left out.
+Only runs of the reported run's kind count (an intraday `own` run also sees the nightly crawls), so the
+daily report compares crawl with crawl; ad-hoc `check` runs and later runs are left out.
 
 A product reading of this run whose page counts other sellers but whose offers hold none besides the
 buy box (the all-offers panel was blocked or failed) is handed to the monitors as `parse_incomplete`:
@@ -23,11 +24,11 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from crawler.config import Config
-from crawler.models import AlertRow, SearchResultRow, Target
 from crawler.models import Run as RunRow
+from crawler.models import SearchResultRow, Target
 from crawler.records import Outcome, ProductSnapshot, SearchPage, SearchResult
 from crawler.store import ADHOC_RUN_KIND, Fetched, RunInfo, Store, list_key
 from monitors.base import Alert, Monitor
@@ -38,8 +39,12 @@ T = TypeVar("T")
 
 PRODUCT_DAYS = 31
 PAGE_RUNS = 10
+# Fetch times are stored to the second and a run's start to the microsecond: a page fetched in the
+# run's first second can look older than the run. Queries reach back this far; runs decide the rest.
+SLACK = timedelta(minutes=5)
 BRAND_SORT = "date-desc-rank"
 _USABLE_STATUSES = ("complete", "incomplete")
+OWN_RUN_KIND = "own"  # `storewatch crawl --own-only`: intraday checks of own listings
 
 
 def counted_across_pages(pages: Sequence[SearchPage]) -> list[SearchPage]:
@@ -79,6 +84,8 @@ class HistoryBuilder:
         self.info = store.run(run_id)
         self.current = Run(str(run_id), self.info.started_at)
         self._order = (self.info.started_at, run_id)
+        # The daily report diffs crawl against crawl; intraday own-listing runs see the crawls too.
+        self._kinds = {self.info.kind} | ({"crawl"} if self.info.kind == OWN_RUN_KIND else set())
         self._runs: dict[int, Run | None] = {}
         self.product_since = self.info.started_at - timedelta(days=PRODUCT_DAYS)
         self.page_since = self._page_window_start()
@@ -99,7 +106,7 @@ class HistoryBuilder:
     def _eligible(self, run_id: int, kind: str, started_at: datetime) -> Run | None:
         if run_id == self.info.id:
             return self.current
-        if (kind == ADHOC_RUN_KIND and self.info.kind != ADHOC_RUN_KIND) or (started_at, run_id) > self._order:
+        if (started_at, run_id) > self._order or kind not in self._kinds:
             return None
         return Run(str(run_id), started_at)
 
@@ -121,7 +128,7 @@ class HistoryBuilder:
 
     def product_keys(self) -> list[tuple[str, str]]:
         keep = set(self.info.marketplaces) or set(self.config.marketplaces)
-        own_only = self.info.kind == "own"
+        own_only = self.info.kind == OWN_RUN_KIND
         keys = [(p.asin, p.marketplace) for p in self.config.products
                 if p.marketplace in keep and (p.own or not own_only)]
         return list(dict.fromkeys(keys))
@@ -159,7 +166,7 @@ class HistoryBuilder:
             return [(r.run_id, r.fetched_at) for r in conn.execute(query.order_by(Target.fetched_at, Target.id))]
 
     def add_offers(self, history: History, asin: str, marketplace: str) -> None:
-        for f in self.store.offers_history(asin, marketplace, since=self.info.started_at):
+        for f in self.store.offers_history(asin, marketplace, since=self.info.started_at - SLACK):
             if f.run_id == self.info.id:
                 history.add_offers(self.current, f.record)
 
@@ -172,7 +179,7 @@ class HistoryBuilder:
         out = []
         for run_id, pages in by_run.items():
             run = self.run(run_id)
-            if run is not None:
+            if run is not None and run.at >= self.page_since:
                 out.append((run, sorted(pages, key=page_no)))
         return self._sorted(out)
 
@@ -181,7 +188,7 @@ class HistoryBuilder:
         for kw in self.config.keywords:
             if kw.marketplace not in keep:
                 continue
-            fetched = [f for f in self.store.search_history(kw.term, kw.marketplace, since=self.page_since)
+            fetched = [f for f in self.store.search_history(kw.term, kw.marketplace, since=self.page_since - SLACK)
                        if not is_brand_search(f.record.url)]
             for run, pages in self.grouped(fetched, lambda p: p.page):
                 history.add_search(run, kw.term, kw.marketplace, counted_across_pages(pages))
@@ -191,7 +198,7 @@ class HistoryBuilder:
         for b in self.config.brands:
             if b.marketplace not in keep:
                 continue
-            fetched = [f for f in self.store.search_history(b.name, b.marketplace, since=self.page_since)
+            fetched = [f for f in self.store.search_history(b.name, b.marketplace, since=self.page_since - SLACK)
                        if is_brand_search(f.record.url)]
             seen = self._brand_asins_before(b.name, b.marketplace)
             if seen is not None:
@@ -203,8 +210,10 @@ class HistoryBuilder:
         """One reading summing up every ASIN the brand's searches showed before the page window."""
         query = (select(SearchResultRow.asin, Target.fetched_at, Target.url)
                  .join(Target, Target.id == SearchResultRow.target_id)
+                 .join(RunRow, RunRow.id == Target.run_id)
                  .where(Target.kind == "search", Target.marketplace == marketplace, Target.key == brand,
-                        Target.outcome == Outcome.OK.value, Target.fetched_at < self.page_since))
+                        Target.outcome == Outcome.OK.value, RunRow.started_at < self.page_since,
+                        RunRow.kind.in_(self._kinds)))
         with self.store.db.transaction(write=False) as conn:
             rows = [r for r in conn.execute(query) if is_brand_search(r.url)]
         if not rows:
@@ -223,7 +232,7 @@ class HistoryBuilder:
             if lt.marketplace not in keep:
                 continue
             path = list_key(lt.path)[0]
-            fetched = self.store.list_history(path, lt.marketplace, since=self.page_since)
+            fetched = self.store.list_history(path, lt.marketplace, since=self.page_since - SLACK)
             for run, pages in self.grouped(fetched, lambda p: list_key(p.url)[1]):
                 history.add_list(run, path, lt.marketplace, pages)
 
@@ -258,7 +267,7 @@ class HistoryBuilder:
     def planned(self) -> list[tuple[str, str, str, int]]:
         """(kind, key, marketplace, page) of every page the watchlist asks this kind of run to read."""
         keys = [("product", asin, mp, 0) for asin, mp in self.product_keys()]
-        if self.info.kind == "own":
+        if self.info.kind == OWN_RUN_KIND:
             return keys
         keep = set(self.info.marketplaces) or set(self.config.marketplaces)
         for kw in self.config.keywords:
@@ -307,9 +316,7 @@ def monitor_run(store: Store, config: Config, run_id: int, monitors: Iterable[Mo
 
     history = build_history(store, config, run_id)
     alerts = run_monitors(history, settings_from_config(config), monitors, previous_open_alerts(store, run_id))
-    with store.db.transaction(write=True) as conn:
-        conn.execute(delete(AlertRow).where(AlertRow.run_id == run_id))
-    store.save_alerts(run_id, alerts)
+    store.replace_alerts(run_id, alerts)
     log.info("run %s: %s alerts", run_id, len(alerts))
     return alerts
 

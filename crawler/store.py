@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from crawler import rowcodec as rc
@@ -318,6 +318,15 @@ class Store:
                 conn.execute(insert(AlertRow), rows)
         return len(rows)
 
+    def replace_alerts(self, run_id: int, alerts: Iterable[Alert]) -> int:
+        """A run's alerts after a new monitors pass: the old ones go and the new ones come in one transaction."""
+        rows = [rc.alert_row(run_id, a) for a in alerts]
+        with self._tx(write=True) as conn:
+            conn.execute(delete(AlertRow).where(AlertRow.run_id == run_id))
+            if rows:
+                conn.execute(insert(AlertRow), rows)
+        return len(rows)
+
     def alerts_for_run(self, run_id: int) -> list[Alert]:
         with self._tx(write=False) as conn:
             rows = conn.execute(select(AlertRow).where(AlertRow.run_id == run_id).order_by(AlertRow.id)).all()
@@ -429,6 +438,119 @@ class Store:
         if only_ok:
             query = query.where(Target.outcome == Outcome.OK.value)
         return list(conn.execute(query.order_by(Target.fetched_at, Target.page, Target.id)).all())
+
+    # -- distributed runs (crawler/distributed.py) ---------------------------------------------------
+    # A distributed run's targets exist before they are fetched: outcome NULL = pending. `claimed_by`
+    # names the worker fetching it; while it waits in the Redis queue claimed_by is NULL and
+    # `claimed_at` is when it was queued. Completing a target is "first answer wins".
+
+    def add_pending_targets(self, run_id: int, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert pending targets (`kind, marketplace, key, page, url`), queued now; their ids in order."""
+        at = self._clock()
+        with self._tx(write=True) as conn:
+            return [
+                conn.execute(
+                    insert(Target).values(run_id=run_id, claimed_at=at, attempts=1, **row).returning(Target.id)
+                ).scalar_one()
+                for row in rows
+            ]
+
+    def claim_target(self, target_id: int, worker: str) -> bool:
+        """Mark a pending target as being fetched by `worker`; False when it already has an outcome."""
+        with self._tx(write=True) as conn:
+            done = conn.execute(
+                update(Target)
+                .where(Target.id == target_id, Target.outcome.is_(None))
+                .values(claimed_by=worker, claimed_at=self._clock())
+            )
+            return done.rowcount == 1
+
+    def complete_target(
+        self, target_id: int, kind: str, record: Any, evidence: str | None, fetched_at: datetime | None
+    ) -> bool:
+        """Store a fetched page under its pending target; False (nothing written) if it was done already.
+
+        Workers write concurrently: two pages sharing texts can deadlock on `contents` in PostgreSQL,
+        which aborts one of them; that one is retried (it is one transaction, so all or nothing)."""
+        import time
+
+        from sqlalchemy.exc import DBAPIError
+
+        for attempt in range(4):
+            try:
+                return self._complete_target(target_id, kind, record, evidence, fetched_at)
+            except DBAPIError as exc:
+                code = getattr(exc.orig, "sqlstate", None)
+                if code not in ("40P01", "40001") or attempt == 3:  # deadlock, serialization failure
+                    raise
+                log.info("target %s: %s, retrying", target_id, type(exc.orig).__name__)
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _complete_target(
+        self, target_id: int, kind: str, record: Any, evidence: str | None, fetched_at: datetime | None
+    ) -> bool:
+        with self._tx(write=True) as conn:
+            done = conn.execute(
+                update(Target)
+                .where(Target.id == target_id, Target.outcome.is_(None))
+                .values(
+                    outcome=Outcome(record.outcome).value,
+                    reason=record.reason,
+                    evidence=evidence,
+                    url=record.url,
+                    fetched_at=fetched_at or getattr(record, "fetched_at", None) or self._clock(),
+                )
+            )
+            if done.rowcount != 1:
+                return False
+            if kind == "product":
+                self._products.save(conn, target_id, record)
+            elif kind == "search":
+                self._pages.save_search(conn, target_id, record)
+            elif kind == "list":
+                self._pages.save_list(conn, target_id, record)
+            elif kind == "offers":
+                self._pages.save_offers(conn, target_id, record)
+            else:
+                raise ValueError(f"unknown page kind {kind!r}")
+            return True
+
+    def pending_targets(self, run_id: int) -> list[Any]:
+        """(id, kind, url, claimed_by, claimed_at, attempts) of the run's targets without an outcome."""
+        query = select(
+            Target.id, Target.kind, Target.url, Target.claimed_by, Target.claimed_at, Target.attempts
+        ).where(Target.run_id == run_id, Target.outcome.is_(None))
+        with self._tx(write=False) as conn:
+            return list(conn.execute(query.order_by(Target.id)).all())
+
+    def requeue_target(self, target_id: int) -> bool:
+        """Hand a pending target out again (its worker died or stalled): unclaimed, queued now."""
+        with self._tx(write=True) as conn:
+            done = conn.execute(
+                update(Target)
+                .where(Target.id == target_id, Target.outcome.is_(None))
+                .values(claimed_by=None, claimed_at=self._clock(), attempts=Target.attempts + 1)
+            )
+            return done.rowcount == 1
+
+    def give_up_target(self, target_id: int, reason: str) -> bool:
+        """Close a pending target that could not be fetched (so the run can finish)."""
+        with self._tx(write=True) as conn:
+            done = conn.execute(
+                update(Target)
+                .where(Target.id == target_id, Target.outcome.is_(None))
+                .values(outcome=Outcome.HTTP_ERROR.value, reason=reason, fetched_at=self._clock())
+            )
+            return done.rowcount == 1
+
+    def stale_runs(self, alive: Callable[[RunInfo], bool]) -> list[RunInfo]:
+        """`running` runs whose owner (recorded in counts by `crawler.recovery`) is no longer `alive`."""
+        return [r for r in self._runs(select(Run).where(Run.status == "running")) if not alive(r)]
+
+    def set_run_counts(self, run_id: int, counts: dict[str, Any]) -> None:
+        with self._tx(write=True) as conn:
+            conn.execute(update(Run).where(Run.id == run_id).values(counts=dict(counts)))
 
 
 def list_key(url_or_path: str) -> tuple[str, int]:

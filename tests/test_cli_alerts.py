@@ -75,7 +75,7 @@ def filled(tmp_path: Path) -> tuple[str, Path, list[int]]:
         cards = [f"B0X000000{n}" for n in range(1, 20)]
         cards.insert(own_at - 1, OWN)
         store.save_search_page(rid, search_page(KEYWORD, 1, ["*" + COMP] + cards[:10]), t)
-        store.save_search_page(rid, search_page(KEYWORD, 2, cards[10:], start=10), t)
+        store.save_search_page(rid, search_page(KEYWORD, 2, cards[10:]), t)  # counted on the page, as crawled
         store.save_list_page(rid, list_page(1, [COMP, OWN] if i < 2 else [OWN, COMP]), t)
         store.save_list_page(rid, list_page(2, ["B0L0000002"], first_rank=51), t)
         store.finish_run(rid, "complete", {})
@@ -230,6 +230,14 @@ def test_export_lists_and_alerts_csv(capsys: pytest.CaptureFixture[str], filled:
     assert all(r["message"] for r in rows2)
     code, _, err = run_cli(capsys, "export", "--what", "colours", "--db", url)
     assert code == 2 and "--what" in err
+
+
+def test_subject_kinds() -> None:
+    from crawler.commands.alerts import subject_kind
+
+    assert [subject_kind(s) for s in ("B0OWN00001", "b0own00001", "000004458X", "waterproof", "garlic press",
+                                      "/gp/bestsellers/kitchen", "https://www.amazon.com/gp/bestsellers")] == [
+        "product", "product", "product", "keyword", "keyword", "list", "list"]
 
 
 def test_since_and_sparkline() -> None:

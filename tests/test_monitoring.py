@@ -223,3 +223,38 @@ def test_a_reading_whose_offers_panel_was_not_read_is_partial(store: Store) -> N
     second = monitor_run(store, config(), ids[1])
     assert [(a.monitor, a.lifecycle, a.checked) for a in second if a.monitor == "unauthorised_seller"] == [
         ("unauthorised_seller", Lifecycle.STILL, False)]  # not "resolved": the seller may still be there
+
+
+def test_pages_fetched_in_the_runs_first_second_belong_to_it(store: Store) -> None:
+    """Fetch times are kept to the second, run starts to the microsecond: 06:00:00 is in a run started
+    at 06:00:00.5."""
+    ids = []
+    for i in range(2):
+        start = days_ago(2 - i) + timedelta(microseconds=500_000)
+        fetched = start.replace(microsecond=0)
+        rid = start_run(store, start)
+        store.save_search_page(rid, search_page(KEYWORD, 1, [OWN]), fetched)
+        store.save_search_page(rid, search_page(KEYWORD, 2, ["B0X0000002"]), fetched)
+        store.save_offers(rid, OffersPage(OWN, "us", "u", Outcome.OK), fetched)
+        store.save_product(rid, product(OWN, fetched))
+        store.finish_run(rid, "complete", {})
+        ids.append(rid)
+    h = build_history(store, config(), ids[1])
+    assert [[p.page for p in pages] for _, pages in h.searches[(KEYWORD, "us")]] == [[1, 2], [1, 2]]
+    assert len(h.offers[(OWN, "us")]) == 1
+    assert [r.id for r, _ in h.products[(OWN, "us")]] == [str(i) for i in ids]
+
+
+def test_a_crawl_is_compared_with_the_previous_crawl_not_with_intraday_own_checks(store: Store) -> None:
+    """A change first read by an intraday own-listing check still reaches the next daily report."""
+    c1, own, c2 = days_ago(2), days_ago(1.5), days_ago(1)
+    for at, kind, snap in ((c1, "crawl", product), (own, "own", lost), (c2, "crawl", lost)):
+        rid = start_run(store, at, kind)
+        store.save_product(rid, snap(OWN, at + timedelta(minutes=1)))
+        store.finish_run(rid, "complete", {})
+    h = build_history(store, config(), 3)
+    assert [r.id for r, _ in h.products[(OWN, "us")]] == ["1", "3"]
+    lost_alert = next(a for a in monitor_run(store, config(), 3) if a.monitor == "buybox_lost")
+    assert (lost_alert.before, lost_alert.after, lost_alert.lifecycle) == (ME, "AHIJACKER001", Lifecycle.OPENED)
+    # The own check itself sees the nightly crawl before it.
+    assert [r.id for r, _ in build_history(store, config(), 2).products[(OWN, "us")]] == ["1", "2"]

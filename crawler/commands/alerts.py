@@ -149,7 +149,9 @@ def subject_kind(subject: str) -> str:
 
     if subject.startswith(("/", "http://", "https://")):
         return "list"
-    return "product" if is_asin(subject.strip().upper()) else "keyword"
+    text = subject.strip()
+    # Every ASIN and ISBN-10 has a digit; a ten-letter keyword ("waterproof") has none.
+    return "product" if is_asin(text.upper()) and any(c.isdigit() for c in text) else "keyword"
 
 
 def history(
@@ -238,7 +240,7 @@ def _product_points(store: Any, asin: str, mp: str, field: str, start: datetime)
 
 def _ranked_points(store: Any, kind: str, subject: str, mp: str, start: datetime,
                    follow: list[str]) -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:
-    from crawler.monitoring import is_brand_search
+    from crawler.monitoring import counted_across_pages, is_brand_search
     from crawler.records import Outcome
     from crawler.store import list_key
 
@@ -253,8 +255,11 @@ def _ranked_points(store: Any, kind: str, subject: str, mp: str, start: datetime
     for run_id, group in by_run.items():
         ok = all(f.record.outcome is Outcome.OK for f in group)
         positions: dict[str, dict[str, int]] = {}
-        for f in group:
-            rows = f.record.results if kind == "keyword" else f.record.entries
+        pages: list[Any] = [f.record for f in group]
+        if kind == "keyword":
+            pages = counted_across_pages(pages)
+        for page in pages:
+            rows = page.results if kind == "keyword" else page.entries
             for r in rows:
                 cell = positions.setdefault(r.asin, {})
                 if kind == "list":
