@@ -437,7 +437,8 @@ class Store:
             query = query.where(Target.fetched_at >= since)
         if only_ok:
             query = query.where(Target.outcome == Outcome.OK.value)
-        return list(conn.execute(query.order_by(Target.fetched_at, Target.page, Target.id)).all())
+        # Runs in order, and a run's pages in page order even when page 1 was retried after page 2.
+        return list(conn.execute(query.order_by(Target.run_id, Target.page, Target.id)).all())
 
     # -- distributed runs (crawler/distributed.py) ---------------------------------------------------
     # A distributed run's targets exist before they are fetched: outcome NULL = pending. `claimed_by`
