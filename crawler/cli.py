@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from crawler.commands import adhoc, alerts, crawl, demo, report, schedule, watchlist
+from crawler.commands import adhoc, alerts, crawl, demo, report, schedule, watchlist, worker
 
 app = typer.Typer(
     name="storewatch",
@@ -22,6 +22,7 @@ crawl.register(app)
 schedule.register(app)
 alerts.register(app)
 report.register(app)
+worker.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +37,18 @@ def main(argv: list[str] | None = None) -> int:
     except StorewatchError as e:
         print(f"storewatch: error: {e}", file=sys.stderr)
         return 2 if isinstance(e, UsageError) else 1
+    except OSError as e:  # a full disk, an unwritable data directory: say what, not a traceback
+        print(f"storewatch: error: {e}", file=sys.stderr)
+        return 1
+    except Exception as e:
+        from sqlalchemy.exc import OperationalError
+
+        if not isinstance(e, OperationalError):
+            raise
+        # The database could not be used (locked too long, disk full, file too large); the driver's
+        # message says which. The statement is left out: it may carry scraped text.
+        print(f"storewatch: error: the database could not be written: {e.orig}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -188,6 +188,7 @@ class Report(_Model):
 class Config(_Model):
     name: str = "storewatch"
     fetch: FetchMode = "http"
+    browser_path: str | None = None  # a Chromium/Chrome to use; default: found by itself
     marketplaces: dict[str, MarketplaceConfig]
     products: tuple[ProductConfig, ...] = ()
     keywords: tuple[KeywordConfig, ...] = ()

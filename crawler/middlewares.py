@@ -3,7 +3,8 @@
 A robot check arrives with HTTP 200, so Scrapy's RetryMiddleware never sees it. This middleware looks
 at each page once (cheaply, before any parse) and retries blocked ones after slowing that marketplace
 down; when retries run out the page goes on to the spider, whose parser reports it as `blocked`, never
-as data. After `BLOCK_CAP` robot checks in one marketplace the run stops asking that marketplace.
+as data. After `BLOCK_CAP` robot checks in one marketplace the run stops asking that marketplace
+(counted and enforced in crawler.guarded_handler, the last point before the network).
 """
 
 from __future__ import annotations
@@ -26,35 +27,35 @@ class MarketplaceStopped(IgnoreRequest):
 
 
 class BlockRetryMiddleware:
-    def __init__(self, crawler: Any, max_retries: int, cap: int, max_delay: float) -> None:
+    def __init__(self, crawler: Any, max_retries: int, max_delay: float) -> None:
+        from crawler.guarded_handler import ledger
+
         self.crawler = crawler
         self.stats = crawler.stats
         self.max_retries = max_retries
-        self.cap = cap
         self.max_delay = max_delay
-        self.blocked: dict[str, int] = {}
+        self.ledger = ledger(crawler)  # robot checks per marketplace, counted in the download handler
+        self.cap = self.ledger.cap
+        self.warned: set[str] = set()
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "BlockRetryMiddleware":
+    def from_crawler(cls, crawler: Any) -> BlockRetryMiddleware:
         s = crawler.settings
-        return cls(
-            crawler,
-            s.getint("BLOCK_RETRY_TIMES", 2),
-            s.getint("BLOCK_CAP", 10),
-            s.getfloat("BLOCK_MAX_DELAY", 120.0),
-        )
+        return cls(crawler, s.getint("BLOCK_RETRY_TIMES", 2), s.getfloat("BLOCK_MAX_DELAY", 120.0))
+
+    @property
+    def blocked(self) -> dict[str, int]:
+        return self.ledger.blocked
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         market = request.meta.get("marketplace", "?")
-        if self.blocked.get(market, 0) >= self.cap:
+        if market in self.ledger.stopped:
             self.stats.inc_value(f"storefront/stopped/{market}")
-            raise MarketplaceStopped(f"{STOPPED}: {self.cap} robot checks in {market}")
+            raise MarketplaceStopped(self.ledger.stopped[market])
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Any:
-        from spiders.parsers.blocks import detect_block
-
-        text = response.text if hasattr(response, "text") else ""
-        found = detect_block(text, response.status, response.url)
+        found = self.ledger.note(request, response)  # already noted by crawler.guarded_handler
+        request.meta.pop("storewatch_block", None)  # a retry is a new answer
         if found is None:
             return response
         outcome, reason = found
@@ -63,12 +64,14 @@ class BlockRetryMiddleware:
         self.stats.inc_value(f"storefront/{outcome.value}/{market}")
         if outcome.value != "blocked":
             return response
-        self.blocked[market] = self.blocked.get(market, 0) + 1
         self._back_off(request)
-        if self.blocked[market] >= self.cap:
-            logger.warning(
-                "%s robot checks in marketplace %s: it is not asked again in this run", self.cap, market
-            )
+        if market in self.ledger.stopped:
+            if market not in self.warned:
+                self.warned.add(market)
+                logger.warning(
+                    "%s robot checks in marketplace %s: it is not asked again in this run", self.cap, market
+                )
+            self._stop_queued(request.meta.get("download_slot"), market)
             return response
         retry = get_retry_request(
             request,
@@ -82,11 +85,28 @@ class BlockRetryMiddleware:
             return response
         return retry
 
-    def _back_off(self, request: Request) -> None:
-        """Double the marketplace's delay (at least 5 s, at most BLOCK_MAX_DELAY) after a robot check."""
-        slot_key = request.meta.get("download_slot")
+    def _slot(self, slot_key: str | None) -> Any:
         engine = getattr(self.crawler, "engine", None)
         slots = getattr(getattr(engine, "downloader", None), "slots", {})
-        slot = slots.get(slot_key) if slot_key else None
+        return slots.get(slot_key) if slot_key else None
+
+    def _stop_queued(self, slot_key: str | None, market: str) -> None:
+        """Fail the marketplace's requests already waiting in its download slot: they passed
+        `process_request` before the cap was reached, and must not reach the site either."""
+        from twisted.python.failure import Failure
+
+        slot = self._slot(slot_key)
+        queue = getattr(slot, "queue", None)
+        if not queue:
+            return
+        waiting = list(queue)
+        queue.clear()
+        for _, deferred in waiting:
+            self.stats.inc_value(f"storefront/stopped/{market}")
+            deferred.errback(Failure(MarketplaceStopped(f"{STOPPED}: {self.cap} robot checks in {market}")))
+
+    def _back_off(self, request: Request) -> None:
+        """Double the marketplace's delay (at least 5 s, at most BLOCK_MAX_DELAY) after a robot check."""
+        slot = self._slot(request.meta.get("download_slot"))
         if slot is not None and self.crawler.settings.getbool("BLOCK_BACKOFF", True):
             slot.delay = min(max(slot.delay * 2, 5.0), self.max_delay)

@@ -80,6 +80,7 @@ class Target(Base):
     fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")  # hand-outs to workers
 
     __table_args__ = (Index(None, "kind", "marketplace", "key", "fetched_at"),)
 

@@ -12,12 +12,14 @@ POLITE: dict[str, Any] = {
     "CONCURRENT_REQUESTS": 8,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
     "DOWNLOAD_DELAY": 3.0,
-    "RANDOMIZE_DOWNLOAD_DELAY": True,  # 0.5x-1.5x jitter
+    "DOWNLOAD_DELAY_JITTER": 0.5,  # delay x (1 +- 0.5)
     "AUTOTHROTTLE_ENABLED": True,
     "AUTOTHROTTLE_START_DELAY": 3.0,
     "AUTOTHROTTLE_MAX_DELAY": 60.0,
     "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
 }
+
+MIN_DELAY = 0.001
 
 # An ad-hoc check fetches one page and maybe its offers panel: no reason to wait between the two.
 AD_HOC: dict[str, Any] = {
@@ -30,7 +32,11 @@ AD_HOC: dict[str, Any] = {
 }
 
 
-def scrapy_settings(*, ad_hoc: bool = False, log_level: str = "ERROR", **overrides: Any) -> dict[str, Any]:
+def scrapy_settings(*, ad_hoc: bool = False, log_level: str = "ERROR", browser: bool = False,
+                    browser_path: str | None = None, proxies: tuple[str, ...] = (),
+                    **overrides: Any) -> dict[str, Any]:
+    """Base settings. `browser` installs scrapy-playwright (only then: it costs a browser start-up);
+    `proxies` turns on rotation (HTTP per request, browser per context)."""
     settings: dict[str, Any] = {
         "BOT_NAME": "storewatch",
         "USER_AGENT": USER_AGENT,
@@ -46,34 +52,55 @@ def scrapy_settings(*, ad_hoc: bool = False, log_level: str = "ERROR", **overrid
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
         "BLOCK_RETRY_TIMES": 2,
         "BLOCK_CAP": 10,  # robot checks per marketplace and run before that marketplace stops
-        "HTTPERROR_ALLOW_ALL": True,  # 404 and 503 pages reach the parser, which names their outcome
+        "HTTPERROR_ALLOW_ALL": True,
+        # a page yields one record: Scrapy's default of 100 parallel item workers per response costs
+        # 100 asyncio tasks per page (measured: ~15% of a plain-HTTP crawl's CPU) for nothing
+        "CONCURRENT_ITEMS": 4,  # 404 and 503 pages reach the parser, which names their outcome
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.BlockRetryMiddleware": 560,
+            "crawler.proxies.ProxyRotationMiddleware": 740,  # before HttpProxyMiddleware (750)
+            "crawler.browser_contexts.BrowserContextMiddleware": 950,  # next to the download handler
         },
+        "STOREWATCH_PROXIES": list(proxies),
+        "DOWNLOAD_HANDLERS": {"http": "crawler.guarded_handler.GuardedDownloadHandler",
+                              "https": "crawler.guarded_handler.GuardedDownloadHandler"},
+        # the next request goes to the marketplace with the fewest downloads under way
+        "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
         "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None},
         **(AD_HOC if ad_hoc else POLITE),
     }
+    if browser:
+        from crawler.browser_settings import browser_settings
+
+        settings.update(browser_settings(browser_path, concurrency=int(settings["CONCURRENT_REQUESTS"])))
     settings.update(overrides)
     return settings
 
 
 def crawl_settings(
-    config: Any, *, run_id: int, db_url: str | None, progress_total: int = 0, log_level: str = "ERROR"
+    config: Any, *, run_id: int, db_url: str | None, progress_total: int = 0, log_level: str = "ERROR",
+    browser: bool = False, proxies: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Settings for the nightly crawl of a watchlist: politeness from the config, storage, progress."""
     p = config.politeness
+    # Scrapy 2.19's downloader starts every queued request of a slot at once when its delay is 0 (the
+    # transfer is counted only when its coroutine runs): a 1 ms floor keeps one request at a time.
+    delay = max(p.delay_seconds, MIN_DELAY)
     slots = {
         f"amazon-{code}": {
             "concurrency": p.concurrency_per_marketplace,
-            "delay": p.delay_seconds,
-            "randomize_delay": p.jitter > 0,
+            "delay": delay,
+            "jitter": p.jitter,  # delay x (1 +- jitter), as the config says
         }
         for code in config.marketplaces
     }
     return scrapy_settings(
         log_level=log_level,
-        DOWNLOAD_DELAY=p.delay_seconds,
-        RANDOMIZE_DOWNLOAD_DELAY=p.jitter > 0,
+        browser=browser,
+        browser_path=getattr(config, "browser_path", None),
+        proxies=proxies,
+        DOWNLOAD_DELAY=delay,
+        DOWNLOAD_DELAY_JITTER=p.jitter,
         CONCURRENT_REQUESTS_PER_DOMAIN=p.concurrency_per_marketplace,
         CONCURRENT_REQUESTS=max(8, p.concurrency_per_marketplace * len(config.marketplaces)),
         DOWNLOAD_SLOTS=slots,

@@ -19,6 +19,7 @@ class ListTarget:
     marketplace: str
     base_url: str
     pages: int = 1
+    fetch: str = "http"  # http | browser | auto
 
     def url(self, page: int) -> str:
         base = self.path if "://" in self.path else f"{self.base_url.rstrip('/')}/{self.path.lstrip('/')}"
@@ -35,13 +36,17 @@ class ListPages(StorewatchSpider):
     def list_requests(self, t: ListTarget) -> Iterator[Request]:
         for page in range(1, t.pages + 1):
             yield self.request(t.url(page), t.marketplace, self.parse_list_page, target=t, page=page,
-                               page_kind="list")
+                               page_kind="list", browser=t.fetch == "browser")
 
     def parse_list_page(self, response: Response, **_: Any) -> Any:
+        from spiders.needs_browser import list_needs_browser
         from spiders.parsers.lists import parse_list
 
         target: ListTarget = response.meta["target"]
         page = parse_list(response.body, response.url, target.marketplace, response.status)
+        if self.may_move(response, target.fetch) and (why := list_needs_browser(page)):
+            yield self.in_browser(response.request, why)
+            return
         yield list_item(target, response.meta["page"], page, response.body, response.status)
 
     def error_list(self, failure: Failure, request: Request) -> Iterator[Any]:

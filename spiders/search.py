@@ -23,6 +23,7 @@ class SearchTarget:
     pages: int = 1
     sort: str | None = None  # "date-desc-rank": a brand's newest listings
     purpose: str = "keyword"  # keyword | brand
+    fetch: str = "http"  # http | browser | auto
 
     def url(self, page: int) -> str:
         url = f"{self.base_url.rstrip('/')}/s?k={quote_plus(self.keyword)}"
@@ -39,14 +40,18 @@ class SearchPages(StorewatchSpider):
     def search_requests(self, t: SearchTarget) -> Iterator[Request]:
         for page in range(1, t.pages + 1):
             yield self.request(t.url(page), t.marketplace, self.parse_search_page, target=t, page=page,
-                               page_kind="search")
+                               page_kind="search", browser=t.fetch == "browser")
 
     def parse_search_page(self, response: Response, **_: Any) -> Any:
+        from spiders.needs_browser import search_needs_browser
         from spiders.parsers.search import parse_search
 
         target: SearchTarget = response.meta["target"]
         page = parse_search(response.body, response.url, target.marketplace, response.status,
                             page=response.meta["page"])
+        if self.may_move(response, target.fetch) and (why := search_needs_browser(page)):
+            yield self.in_browser(response.request, why)
+            return
         page = dataclasses.replace(page, keyword=target.keyword)
         yield search_item(target, page, response.body, response.status)
 

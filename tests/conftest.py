@@ -2,7 +2,12 @@
 from __future__ import annotations
 
 import json
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -57,3 +62,116 @@ def browser():
             yield b
         finally:
             b.close()
+
+
+# -- databases: SQLite always, PostgreSQL when asked (STOREWATCH_TEST_DB) -----------------------------
+# `STOREWATCH_TEST_DB=postgresql+psycopg://postgres@127.0.0.1:5432/test pytest` runs every test that
+# takes `test_db_url` against PostgreSQL, each in its own schema (dropped after the test).
+# Tests that need PostgreSQL whatever the switch (distributed crawls, upgrades) take `pg_db_url`.
+
+PG_TEST_URL = os.environ.get("STOREWATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _test_db_choice() -> str:
+    return os.environ.get("STOREWATCH_TEST_DB", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """An autocommit admin connection to the test PostgreSQL, or skip saying where it was looked for."""
+    psycopg = pytest.importorskip("psycopg")
+    base = _test_db_choice() if _test_db_choice().startswith("postgres") else PG_TEST_URL
+    plain = base.replace("+psycopg", "")
+    try:
+        conn = psycopg.connect(plain, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable at {plain}: {str(exc).strip()}")
+    conn.base_url = base  # type: ignore[attr-defined]
+    yield conn
+    conn.close()
+
+
+@contextmanager
+def _pg_schema(admin) -> Iterator[str]:
+    schema = f"sw_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{admin.base_url}?options={quote(f'-csearch_path={schema}')}"
+    finally:
+        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def pg_db_url(pg_server) -> Iterator[str]:
+    """A PostgreSQL database URL of its own (a fresh schema), whatever STOREWATCH_TEST_DB says."""
+    with _pg_schema(pg_server) as url:
+        yield url
+
+
+@pytest.fixture
+def test_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The database URL a test should use: a SQLite file in tmp_path, or (STOREWATCH_TEST_DB=postgresql...)
+    a fresh PostgreSQL schema dropped after the test."""
+    if not _test_db_choice().startswith("postgres"):
+        yield f"sqlite:///{tmp_path / 'storewatch.db'}"
+        return
+    with _pg_schema(request.getfixturevalue("pg_server")) as url:
+        yield url
+
+
+_test_schemas: dict[str, str] = {}  # (tmp_path/name) -> URL, for the test running now
+
+
+def db_url_for(tmp_path: Path, name: str = "storewatch.db") -> str:
+    """For helpers that take tmp_path: the same URL for the same (tmp_path, name) within a test, a
+    SQLite file there or (STOREWATCH_TEST_DB=postgresql...) a fresh schema dropped after the test."""
+    if not _test_db_choice().startswith("postgres"):
+        return f"sqlite:///{tmp_path / name}"
+    key = str(tmp_path / name)
+    if key not in _test_schemas:
+        import psycopg
+
+        schema = f"sw_test_{uuid.uuid4().hex[:12]}"
+        plain = _test_db_choice().replace("+psycopg", "")
+        try:
+            admin = psycopg.connect(plain, autocommit=True, connect_timeout=3)
+        except psycopg.OperationalError as exc:
+            pytest.skip(f"PostgreSQL not reachable at {plain}: {str(exc).strip()}")
+        with admin:
+            admin.execute(f'CREATE SCHEMA "{schema}"')
+        _test_schemas[key] = f"{_test_db_choice()}?options={quote(f'-csearch_path={schema}')}"
+    return _test_schemas[key]
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_schemas() -> Iterator[None]:
+    yield
+    if not _test_schemas:
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    with psycopg.connect(_test_db_choice().replace("+psycopg", ""), autocommit=True) as admin:
+        for url in _test_schemas.values():
+            schema = make_url(url).query["options"].removeprefix("-csearch_path=")
+            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    _test_schemas.clear()
+
+
+# With STOREWATCH_TEST_DB=postgresql... only the tests that store data run (the rest would repeat the
+# SQLite pass): those taking `test_db_url`, and these modules, whose helpers call `db_url_for`.
+# test_storage, test_migrations_upgrade and test_distributed cover PostgreSQL in every pass already.
+STORAGE_MODULES = {"test_cycle", "test_cli_check", "test_cli_alerts", "test_monitoring", "test_scheduler"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not _test_db_choice().startswith("postgres"):
+        return
+    keep, drop = [], []
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2] if getattr(item, "module", None) else ""
+        uses = "test_db_url" in getattr(item, "fixturenames", ())
+        (keep if uses or module in STORAGE_MODULES else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

@@ -22,6 +22,7 @@ from crawler.records import (
     SearchResult,
 )
 from crawler.store import Store
+from tests.conftest import db_url_for
 
 OWN = "B0OWN00001"
 COMP = "B0COMP0001"
@@ -81,7 +82,7 @@ def write_config(tmp_path: Path) -> Path:
 
 
 def open_store(tmp_path: Path) -> tuple[str, Store]:
-    url = f"sqlite:///{tmp_path / 'sw.db'}"
+    url = db_url_for(tmp_path, "sw.db")
     return url, Store(open_database(url))
 
 

@@ -16,6 +16,7 @@ from crawler import cli
 from crawler.commands import alerts as alert_commands
 from crawler.commands.alerts import parse_since, sparkline
 from monitors.base import Alert
+from tests.conftest import db_url_for
 from tests.stored_runs import (
     COMP,
     KEYWORD,
@@ -72,7 +73,7 @@ def filled(tmp_path: Path) -> tuple[str, Path, list[int]]:
             COMP, t + timedelta(minutes=2), price=usd(prices[i]), coupon=coupon("10") if i < 2 else None,
             deal_badge="Limited time deal" if i == 2 else None))
         own_at = [3, 7, 12][i]
-        cards = [f"B0X000000{n}" for n in range(1, 20)]
+        cards = [f"B0X{n:07d}" for n in range(1, 20)]  # 10 characters, as ASINs are
         cards.insert(own_at - 1, OWN)
         store.save_search_page(rid, search_page(KEYWORD, 1, ["*" + COMP] + cards[:10]), t)
         store.save_search_page(rid, search_page(KEYWORD, 2, cards[10:]), t)  # counted on the page, as crawled
@@ -110,9 +111,9 @@ def test_monitor_then_alerts_json_has_every_alert_field(capsys: pytest.CaptureFi
 
 def test_alerts_on_a_database_without_runs_is_a_usage_error(capsys: pytest.CaptureFixture[str],
                                                             tmp_path: Path) -> None:
-    code, _, err = run_cli(capsys, "alerts", "--db", f"sqlite:///{tmp_path / 'empty.db'}")
+    code, _, err = run_cli(capsys, "alerts", "--db", db_url_for(tmp_path, "empty.db"))
     assert code == 2 and "no finished run" in err
-    code, _, err = run_cli(capsys, "alerts", "--run", "x1", "--db", f"sqlite:///{tmp_path / 'empty.db'}")
+    code, _, err = run_cli(capsys, "alerts", "--run", "x1", "--db", db_url_for(tmp_path, "empty.db"))
     assert code == 2 and "--run" in err
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from crawler.records import PRODUCT_FIELDS
 from fixtures.storefront import catalog
+from tests.conftest import db_url_for
 
 ROOT = Path(__file__).resolve().parent.parent
 TRUTH = catalog.load("day1")
@@ -23,7 +24,7 @@ def by_key(key: str) -> Any:
 
 
 def storewatch(*args: str, home: Path) -> tuple[int, dict[str, Any] | None, str, str]:
-    env = {**os.environ, "STOREWATCH_HOME": str(home), "STOREWATCH_DB": f"sqlite:///{home}/sw.db"}
+    env = {**os.environ, "STOREWATCH_HOME": str(home), "STOREWATCH_DB": db_url_for(home, "sw.db")}
     proc = subprocess.run([sys.executable, "-c", "from crawler.cli import entry; entry()", *args],
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False)
     try:

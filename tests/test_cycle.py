@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.conftest import db_url_for
+
 ROOT = Path(__file__).resolve().parent.parent
 WATCHLIST = ROOT / "fixtures" / "storefront" / "watchlist.toml"
 
@@ -57,7 +59,7 @@ def test_once_crawls_monitors_and_mails_the_report(storefront_reset, tmp_path: P
     controller.start()
     try:
         config = config_with_email(tmp_path, port)
-        db = f"sqlite:///{tmp_path}/sw.db"
+        db = db_url_for(tmp_path, "sw.db")
         for day in ("day1", "day2"):  # two cycles: the second report has history to chart
             storefront_reset.set_scenario(day)
             proc = storewatch(tmp_path, "schedule", "--config", str(config), "--db", db, "--base-url",
@@ -81,7 +83,7 @@ def test_once_crawls_monitors_and_mails_the_report(storefront_reset, tmp_path: P
 def test_dead_smtp_server_queues_and_retry_sends_exactly_once(storefront_reset, tmp_path: Path) -> None:
     port = free_port()  # nobody listens here yet
     config = config_with_email(tmp_path, port)
-    db = f"sqlite:///{tmp_path}/sw.db"
+    db = db_url_for(tmp_path, "sw.db")
     crawl = storewatch(tmp_path, "crawl", "--config", str(config), "--db", db, "--base-url",
                        storefront_reset.url, "--quiet")
     assert crawl.returncode == 0, crawl.stderr[-2000:]
@@ -109,7 +111,7 @@ def test_dead_smtp_server_queues_and_retry_sends_exactly_once(storefront_reset, 
 def test_report_command_renders_in_the_configured_language(storefront_reset, tmp_path: Path,
                                                            language: str, word: str) -> None:
     config = config_with_email(tmp_path, free_port())
-    db = f"sqlite:///{tmp_path}/sw.db"
+    db = db_url_for(tmp_path, "sw.db")
     assert storewatch(tmp_path, "crawl", "--config", str(config), "--db", db, "--base-url",
                       storefront_reset.url, "--quiet").returncode == 0
     proc = storewatch(tmp_path, "report", "--config", str(config), "--db", db, "--language", language)

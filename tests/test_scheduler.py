@@ -36,6 +36,7 @@ from apscheduler.events import (
 
 from crawler.config import ConfigError, load_config
 from crawler.scheduler import TABLE_NAME, Scheduler, build_scheduler, crontab_trigger, run_once
+from tests.conftest import db_url_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -182,7 +183,7 @@ def make_runner(clock: Clock, tmp_path: Path) -> Any:
         runner = build_scheduler(
             load_config(config_path),
             config_path,
-            db_url=db_url or f"sqlite:///{tmp_path / 'sw.db'}",
+            db_url=db_url or db_url_for(tmp_path, "sw.db"),
             target=target,
         )
         driver = Driver(runner, clock)
@@ -229,7 +230,7 @@ def test_nightly_crawl_fires_at_3am_in_each_marketplaces_own_time_zone(
     call = next(c for c in drain_calls() if c["kind"] == "crawl")
     assert call == {
         "config_path": str(config),
-        "db_url": f"sqlite:///{tmp_path / 'sw.db'}",
+        "db_url": db_url_for(tmp_path, "sw.db"),
         "base_url": None,
         "kind": "crawl",
         "marketplaces": ["de"],
@@ -315,7 +316,7 @@ def test_shutdown_waits_for_the_running_job_and_keeps_a_queued_one_due(
     stopper.join(10)
     assert not stopper.is_alive()
     assert len([c for c in drain_calls() if c["kind"] == "crawl"]) == 1  # the queued run never started
-    stored = stored_jobs(f"sqlite:///{tmp_path / 'sw.db'}")
+    stored = stored_jobs(db_url_for(tmp_path, "sw.db"))
     assert stored[running] == datetime(2026, 3, 2, 2, 0, tzinfo=UTC).timestamp()
     assert stored[queued] == datetime(2026, 3, 2, 1, 0, tzinfo=UTC).timestamp()  # due again at restart
 
@@ -530,7 +531,7 @@ def start_process() -> Any:
 
 def test_sigterm_waits_for_the_running_job_then_exits_0(tmp_path: Path, start_process: Any) -> None:
     config = write_config(tmp_path)
-    url = f"sqlite:///{tmp_path / 'sw.db'}"
+    url = db_url_for(tmp_path, "sw.db")
     # A stored nightly us run that fell due a minute ago: the restarted scheduler runs it at once.
     runner = build_scheduler(load_config(config), config, db_url=url, target="tests.test_scheduler:slow_call")
     runner.start()
@@ -557,7 +558,7 @@ def test_sigterm_waits_for_the_running_job_then_exits_0(tmp_path: Path, start_pr
 
 
 def test_sigint_when_idle_stops_at_once(tmp_path: Path, start_process: Any) -> None:
-    proc = start_process("--config", str(write_config(tmp_path)), "--db", f"sqlite:///{tmp_path / 'sw.db'}")
+    proc = start_process("--config", str(write_config(tmp_path)), "--db", db_url_for(tmp_path, "sw.db"))
     proc.wait_for("Scheduler running")
     for name in ("crawl:us", "crawl:de", "own:us", "report"):
         assert name in proc.output
@@ -570,7 +571,7 @@ def test_sigint_when_idle_stops_at_once(tmp_path: Path, start_process: Any) -> N
 
 def test_invalid_cron_through_the_cli_exits_1_naming_the_key(tmp_path: Path, start_process: Any) -> None:
     config = write_config(tmp_path, cron="0 3 * * * *")
-    proc = start_process("--config", str(config), "--db", f"sqlite:///{tmp_path / 'sw.db'}")
+    proc = start_process("--config", str(config), "--db", db_url_for(tmp_path, "sw.db"))
     assert proc.finish() == 1
     assert "key 'schedule.cron'" in proc.output and "6 field(s), not 5" in proc.output
     assert "Traceback" not in proc.output

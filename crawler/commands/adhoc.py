@@ -6,7 +6,12 @@ from typing import Annotated, Any
 import typer
 
 from crawler.commands.common import (
-    EXIT_UNREADABLE, asin_arg, base_url_arg, error, market_arg, print_json,
+    EXIT_UNREADABLE,
+    asin_arg,
+    base_url_arg,
+    error,
+    market_arg,
+    print_json,
 )
 
 MarketOpt = Annotated[str, typer.Option("--marketplace", "-m", help="Marketplace code: us, de, jp, uk, ...")]
@@ -18,12 +23,12 @@ DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: 
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Scrapy's log.")]
 
 
-def _crawl(spider_cls: type, verbose: bool, **kwargs: Any) -> Any:
+def _crawl(spider_cls: type, verbose: bool, browser: bool = False, **kwargs: Any) -> Any:
     from crawler.runner import run_crawl
     from crawler.settings import scrapy_settings
 
-    return run_crawl(spider_cls, scrapy_settings(ad_hoc=True, log_level="INFO" if verbose else "ERROR"),
-                     **kwargs)
+    return run_crawl(spider_cls, scrapy_settings(ad_hoc=True, log_level="INFO" if verbose else "ERROR",
+                                                 browser=browser), **kwargs)
 
 
 def register(app: typer.Typer) -> None:
@@ -41,6 +46,8 @@ def check(
     no_save: Annotated[bool, typer.Option("--no-save", help="Do not store this check.")] = False,
     db: DbOpt = None,
     verbose: VerboseOpt = False,
+    screenshot: Annotated[bool, typer.Option("--screenshot", help="Read the page in Chromium and keep a "
+                                             "full-page PNG in the data directory's screenshots/ folder.")] = False,
 ) -> None:
     """Check one product page now: every field, and what changed since the last stored check."""
     asin = asin_arg(asin)
@@ -53,7 +60,13 @@ def check(
     from spiders.base import ProductTarget
     from spiders.product import ProductSpider
 
-    result = _crawl(ProductSpider, verbose, targets=[ProductTarget(asin, market.code, base)])
+    shots = None
+    if screenshot:
+        from crawler.paths import data_dir, ensure_private_dir
+
+        shots = str(ensure_private_dir(data_dir() / "screenshots"))
+    result = _crawl(ProductSpider, verbose, browser=screenshot, screenshot_dir=shots,
+                    targets=[ProductTarget(asin, market.code, base, "browser" if screenshot else "http")])
     if not result.items:
         raise RuntimeError(f"the crawl of {base}/dp/{asin} ended without a result (see --verbose)")
     item = result.items[0]
@@ -68,17 +81,28 @@ def check(
     changes = product_changes(previous, snap)
 
     if json_out:
-        print_json({**product_json(snap), "changes": [c.as_json() for c in changes]})
+        extra = {"screenshot": _existing(item.get("screenshot"))} if screenshot else {}
+        print_json({**product_json(snap), "changes": [c.as_json() for c in changes], **extra})
     else:
         from crawler.commands.tables import print_changes, print_product
 
         print_product(snap)
         print_changes(changes, previous)
+        if screenshot:
+            path = _existing(item.get("screenshot"))
+            print(f"screenshot: {path}" if path else "screenshot: none (the browser could not load the page)")
     if not snap.outcome.readable:
         error(f"{asin} ({market.code}) could not be read: {snap.outcome.value}: {snap.reason or ''}".rstrip(": "))
         raise typer.Exit(EXIT_UNREADABLE)
     if snap.outcome == Outcome.PARSE_INCOMPLETE:
         error(f"{asin}: page read only in part: {snap.reason}")
+
+
+def _existing(path: str | None) -> str | None:
+    """The screenshot's path when the browser wrote it (a failed load leaves none)."""
+    from pathlib import Path
+
+    return path if path and Path(path).is_file() else None
 
 
 def _store(db: str | None) -> Any:

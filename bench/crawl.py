@@ -1,0 +1,252 @@
+"""Crawl throughput: storewatch's http and browser pipelines, each beside a bare Scrapy spider that only
+downloads the same pages.
+
+Run: `.venv/bin/python bench/crawl.py [--pages 1000] [--modes http,browser] [--concurrency 8] [--no-bare]`.
+The storefront runs in its own process (prerendered, pages served from memory); each crawl runs in a
+fresh process. Per run: pages per minute (crawl time, after start-up), CPU-ms per page (the whole
+process tree: Python, Playwright's driver, Chromium; start-up included) and peak memory of the tree (PSS),
+with the RSS peaks of the first and second half of the run (flat memory: the halves match).
+
+Runs: `bare-http` (a spider that downloads the pages and does nothing else), `http` (WatchlistSpider:
+parse, offers panels, SQLite store), `bare-browser` (scrapy-playwright with its defaults: the
+~70 pages/min baseline), `browser` (storewatch's browser settings: aborted images/fonts/media, settle
+wait, contexts per marketplace recycled every 100 pages). Goals: http >= 70% of bare-http's pages/min;
+browser >= 3x bare-browser, peak memory < 1.5 GB and flat.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+# -- the pages -----------------------------------------------------------------------------------------
+def page_targets(base: str, pages: int, fetch: str) -> dict[str, list[Any]]:
+    """Rounds of every product, list page and search page of day1 until `pages` pages."""
+    from fixtures.storefront import catalog
+    from spiders.base import ProductTarget
+    from spiders.bestsellers import ListTarget
+    from spiders.search import SearchTarget
+
+    cat = catalog.load("day1")
+    products = [ProductTarget(p.asin, p.marketplace, base, fetch) for p in cat.products.values()]
+    lists = [ListTarget(f"/gp/{k}/{c}", lt.marketplace, base, 2, fetch) for (k, c), lt in cat.lists.items()]
+    searches = [SearchTarget(kw, mk, base, len(s.pages), fetch=fetch) for (kw, mk), s in cat.searches.items()]
+    per_round = len(products) + 2 * len(lists) + sum(s.pages for s in searches)
+    rounds = -(-pages // per_round)
+    return {"products": products * rounds, "lists": lists * rounds, "searches": searches * rounds}
+
+
+def bare_urls(targets: dict[str, list[Any]], with_panels: bool) -> list[tuple[str, str]]:
+    """(url, marketplace) of every page the pipeline asks for (and, over HTTP, the offers panels)."""
+    from fixtures.storefront import catalog
+
+    cat = catalog.load("day1")
+    out = []
+    for t in targets["products"]:
+        out.append((t.url, t.marketplace))
+        if with_panels and (cat.products[t.asin].other_sellers_count or 0) > 0:
+            out.append((f"{t.base_url}/gp/aod/ajax?asin={t.asin}", t.marketplace))
+    for lt in targets["lists"]:
+        out += [(lt.url(p), lt.marketplace) for p in range(1, lt.pages + 1)]
+    for s in targets["searches"]:
+        out += [(s.url(p), s.marketplace) for p in range(1, s.pages + 1)]
+    return out
+
+
+# -- one run, in a child process -------------------------------------------------------------------------
+def child(mode: str, base: str, pages: int, concurrency: int) -> None:
+    import scrapy
+
+    from crawler.runner import run_crawl
+
+    fetch = "browser" if "browser" in mode else "http"
+    targets = page_targets(base, pages, fetch)
+    started: dict[str, float] = {}
+
+    if mode.startswith("bare"):
+        urls = bare_urls(targets, with_panels=fetch == "http")
+        browser = fetch == "browser"
+
+        class Bare(scrapy.Spider):
+            name = "bare"
+
+            async def start(self):  # type: ignore[override]
+                started["t"] = time.monotonic()
+                for url, mk in urls:
+                    meta = {"download_slot": f"amazon-{mk}"}
+                    if browser:
+                        meta["playwright"] = True
+                    yield scrapy.Request(url, meta=meta, dont_filter=True, callback=self.parse)
+
+            def parse(self, response: Any) -> Any:
+                if "/gp/aod/" not in response.url:  # a panel is part of its product's page
+                    yield {"n": 1}
+
+        settings: dict[str, Any] = {
+            "LOG_LEVEL": "ERROR", "TELNETCONSOLE_ENABLED": False, "ROBOTSTXT_OBEY": False,
+            "CONCURRENT_REQUESTS": concurrency * 4, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+            "DOWNLOAD_DELAY": 0, "HTTPERROR_ALLOW_ALL": True,
+            "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        }
+        if browser:  # scrapy-playwright's defaults, with the only launch options this machine needs
+            from crawler.browser import find_browser, launch_args
+
+            settings["DOWNLOAD_HANDLERS"] = {
+                "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+                "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"}
+            settings["PLAYWRIGHT_LAUNCH_OPTIONS"] = {"executable_path": find_browser(), "args": launch_args()}
+        result = run_crawl(Bare, settings)
+        n = len(result.items)
+    else:
+        from crawler.config import parse_config
+        from crawler.session import storage
+        from crawler.settings import crawl_settings
+        from spiders.watchlist import WatchlistSpider
+
+        markets = sorted({t.marketplace for t in targets["products"]})
+        cfg = parse_config("\n".join(f"[marketplaces.{m}]" for m in markets) +
+                           f"\n[politeness]\ndelay_seconds = 0\nautothrottle = false\n"
+                           f"concurrency_per_marketplace = {concurrency}\n")
+        db_url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+        with storage(db_url) as s:
+            run_id = s.start_run("crawl", markets, "bench")
+        settings = crawl_settings(cfg, run_id=run_id, db_url=db_url, browser=fetch == "browser")
+        settings["EXTENSIONS"] = {"scrapy.extensions.telnet.TelnetConsole": None}  # no progress bar
+
+        class Timed(WatchlistSpider):
+            async def start(self):  # type: ignore[override]
+                started["t"] = time.monotonic()
+                async for r in super().start():
+                    yield r
+
+        result = run_crawl(Timed, settings, **targets)
+        n = len(result.items)
+        outcomes: dict[str, int] = {}
+        for item in result.items:
+            outcomes[item["record"].outcome.value] = outcomes.get(item["record"].outcome.value, 0) + 1
+        if outcomes.get("ok", 0) < n * 0.95:
+            print(f"warning: outcomes {outcomes}", file=sys.stderr)
+    took = time.monotonic() - started["t"]
+    stats = result.stats
+    print(json.dumps({"pages": n, "seconds": took, "browser_pages": stats.get("browser/pages", 0),
+                      "contexts": stats.get("playwright/context_count", 0),
+                      "contexts_closed": stats.get("browser/contexts_closed", 0),
+                      "max_pages_open": stats.get("playwright/page_count/max_concurrent", 0)}))
+
+
+# -- the parent: start, watch memory, collect ---------------------------------------------------------------
+def _pss(pid: int, rss: int) -> int:
+    """Proportional set size: shared pages split among the processes sharing them (Chromium's many
+    processes share most of their memory; summing RSS would count it once per process)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return rss
+
+
+def tree_rss(root: int) -> int:
+    """Memory of `root` and all its descendants (from /proc): the sum of their PSS."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry)
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss[pid] = int(fields[21]) * page
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += _pss(pid, rss.get(pid, 0))
+        todo += children.get(pid, [])
+    return total
+
+
+def run(mode: str, base: str, pages: int, concurrency: int) -> dict[str, Any]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    proc = subprocess.Popen([sys.executable, __file__, "--child", mode, "--base", base, "--pages", str(pages),
+                             "--concurrency", str(concurrency)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT)
+    samples: list[tuple[float, int]] = []
+    while proc.poll() is None:
+        samples.append((time.monotonic() - t0, tree_rss(proc.pid)))
+        time.sleep(1.0)
+    out, err = proc.communicate()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"{mode} failed:\n{err[-3000:]}")
+    if err.strip():
+        print(f"[{mode}] {err.strip()[-500:]}", file=sys.stderr)
+    res = json.loads(out.strip().splitlines()[-1])
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    end = samples[-1][0] if samples else 0
+    first = [r for t, r in samples if t <= end / 2]
+    second = [r for t, r in samples if t > end / 2]
+    return {**res, "mode": mode, "ppm": res["pages"] / res["seconds"] * 60,
+            "cpu_ms": cpu * 1000 / max(1, res["pages"]), "peak": max((r for _, r in samples), default=0),
+            "peak1": max(first, default=0), "peak2": max(second, default=0)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pages", type=int, default=1000)
+    ap.add_argument("--modes", default="http,browser", help="http, browser or both")
+    ap.add_argument("--concurrency", type=int, default=8, help="requests at once per marketplace")
+    ap.add_argument("--no-bare", action="store_true", help="skip the bare spiders (long memory runs)")
+    ap.add_argument("--child")
+    ap.add_argument("--base")
+    args = ap.parse_args()
+    if args.child:
+        child(args.child, args.base, args.pages, args.concurrency)
+        return 0
+    sf = subprocess.Popen([sys.executable, "-m", "fixtures.storefront", "--port", "0", "--prerender"],
+                          stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        base = sf.stdout.readline().strip() if sf.stdout else ""
+        rows = []
+        for mode in args.modes.split(","):
+            for m in ((mode,) if args.no_bare else (f"bare-{mode}", mode)):
+                r = run(m, base, args.pages, args.concurrency)
+                rows.append(r)
+                print(f"  {m}: {r['pages']} pages in {r['seconds']:.1f} s", file=sys.stderr, flush=True)
+    finally:
+        sf.terminate()
+        sf.wait()
+    mb = 1024 * 1024
+    print(f"{'run':<14}{'pages':>7}{'pages/min':>11}{'vs bare':>9}{'CPU-ms/page':>13}"
+          f"{'peak PSS MB':>13}{'1st half':>10}{'2nd half':>10}")
+    bare: dict[str, float] = {}
+    for r in rows:
+        kind = r["mode"].removeprefix("bare-")
+        if r["mode"].startswith("bare"):
+            bare[kind] = r["ppm"]
+        ratio = r["ppm"] / bare[kind] if kind in bare else 1.0
+        print(f"{r['mode']:<14}{r['pages']:>7}{r['ppm']:>11.0f}{ratio:>8.2f}x{r['cpu_ms']:>13.1f}"
+              f"{r['peak'] / mb:>13.0f}{r['peak1'] / mb:>10.0f}{r['peak2'] / mb:>10.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,50 @@
+"""`storewatch worker --redis URL --db URL`: fetch pages of distributed runs until told to stop."""
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from crawler.commands.adhoc import VerboseOpt
+
+
+def register(app: typer.Typer) -> None:
+    app.command("worker")(worker)
+
+
+def worker(
+    redis: Annotated[str, typer.Option("--redis", help="Redis URL holding the request queue "
+                                       "(the one given to `crawl --distributed`).")],
+    db: Annotated[str, typer.Option("--db", help="The shared database URL (PostgreSQL for several "
+                                    "machines).")],
+    name: Annotated[str | None, typer.Option("--name", help="Name recorded on the targets this worker "
+                                             "claims (default host:pid).")] = None,
+    delay: Annotated[float, typer.Option("--delay", help="Seconds between two requests to one marketplace "
+                                         "(with jitter and AutoThrottle; 0 only for a local storefront).")] = 3.0,
+    max_idle: Annotated[float, typer.Option("--max-idle-seconds", help="Exit after this many seconds "
+                                            "without work (default: never).")] = 0,
+    stop: Annotated[bool, typer.Option("--stop", help="Tell every running worker to stop, then exit.")] = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Work for distributed crawls: pop requests from Redis, fetch politely, store into the database."""
+    from crawler.commands.common import print_json
+
+    if stop:
+        from crawler.distributed import request_stop
+
+        request_stop(redis)
+        return
+    from crawler.db import open_database
+    from crawler.worker import run_worker
+
+    open_database(db).close()  # fail early, with storewatch's message, on a bad or unreachable database
+    stats = run_worker(redis, db, name, delay=delay, max_idle=max_idle, log_level="INFO" if verbose else "ERROR")
+    if verbose:
+        print_json({k: v for k, v in stats.items() if isinstance(v, int | float | str)})
+
+
+if __name__ == "__main__":  # `python -m crawler.commands.worker` works before the CLI registers it
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    register(app)
+    app.command("noop", hidden=True)(lambda: None)  # keeps `worker` a subcommand, as in the CLI
+    app()
