@@ -55,6 +55,8 @@ def run_cycle(config_path: str, db_url: str | None = None, base_url: str | None 
             return rc or 1
         with storage(db_url) as s:
             alerts = monitor_run(s.store, config, summary["run_id"])
+            if config.report.screenshots:
+                alerts = attach_screenshots(s.store, config, summary["run_id"], alerts)
             urgent = [a for a in alerts if a.severity.value == "critical" and a.lifecycle.value == "opened"]
             if kind == "own" and urgent:
                 # Intraday own-listing checks send critical alerts at once, not at report time.
@@ -74,3 +76,19 @@ def _report(store: Any, config: Any, home: Path, now: datetime | None, runs: lis
     from crawler.delivery import build_daily_report
 
     return build_daily_report(store, config, generated_at=now or datetime.now(UTC), data_dir=home, runs=runs)
+
+
+def attach_screenshots(store: Any, config: Any, run_id: int, alerts: list[Any]) -> list[Any]:
+    """Evidence for a case with Amazon: a screenshot of each product page an open alert is about."""
+    import dataclasses
+
+    from crawler.screenshots import take_screenshots
+
+    wanted = [a.url for a in alerts if a.url and a.subject_kind.value == "product"
+              and a.severity.value in ("critical", "warning") and a.lifecycle.value != "resolved"]
+    shots = take_screenshots(wanted, browser_path=config.browser_path)
+    if not shots:
+        return alerts
+    alerts = [dataclasses.replace(a, evidence=shots[a.url]) if a.url in shots else a for a in alerts]
+    store.replace_alerts(run_id, alerts)
+    return alerts

@@ -81,9 +81,11 @@ def build_daily_report(store: Any, config: Config, *, generated_at: datetime, da
     runs = runs if runs is not None else latest_runs(store, config.marketplaces)
     alerts = [a for r in runs for a in store.alerts_for_run(r.id)]
     series, titles = product_series(store, alerts, generated_at - timedelta(days=30))
+    screenshots = {a.subject: a.evidence for a in alerts
+                   if a.evidence and a.evidence.endswith(".png") and Path(a.evidence).exists()}
     return build_report(
         alerts, language=language or config.report.language, generated_at=generated_at,
-        runs=report_runs(runs), series=series, data_dir=data_dir,
+        runs=report_runs(runs), series=series, data_dir=data_dir, screenshots=screenshots,
         own_asins={p.asin for p in config.products if p.own}, titles=titles,
     )
 

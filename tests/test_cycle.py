@@ -118,3 +118,40 @@ def test_report_command_renders_in_the_configured_language(storefront_reset, tmp
     assert proc.returncode == 0, proc.stderr[-2000:]
     path = Path(proc.stdout.strip().splitlines()[-1])
     assert path.exists() and word in path.read_text(encoding="utf-8")
+
+
+@pytest.mark.requires_browser
+def test_alerted_pages_get_evidence_screenshots_in_the_report(storefront_reset, tmp_path: Path) -> None:
+    from crawler.browser import BrowserNotFound, find_browser
+
+    try:
+        find_browser()
+    except BrowserNotFound as e:
+        pytest.skip(str(e))
+    knife = __import__("fixtures.storefront", fromlist=["catalog"]).catalog.load("day1").by_key("us-knife")
+    config = tmp_path / "watch.toml"
+    config.write_text(f"""
+[marketplaces.us]
+own_seller_ids = ["{knife.seller_id}"]
+own_seller_names = ["{knife.seller}"]
+[[products]]
+asin = "{knife.asin}"
+marketplace = "us"
+own = true
+[politeness]
+delay_seconds = 0
+[report]
+screenshots = true
+""", encoding="utf-8")
+    db = f"sqlite:///{tmp_path}/sw.db"
+    for day in ("day1", "day2"):
+        storefront_reset.set_scenario(day)
+        done = storewatch(tmp_path, "schedule", "--config", str(config), "--db", db, "--base-url",
+                          storefront_reset.url, "--once")
+        assert done.returncode == 0, done.stderr[-3000:]
+    shots = list((tmp_path / "screenshots").glob("*.png"))
+    assert shots and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in shots)
+    report = sorted((tmp_path / "reports").glob("*.html"))[-1].read_text(encoding="utf-8")
+    assert knife.asin in report and 'class="thumb" src="data:image/jpeg;base64,' in report
+    msg = message_from_bytes(sorted((tmp_path / "outbox").glob("*.eml"))[-1].read_bytes(), policy=policy.default)
+    assert any(p.get_content_type() == "image/jpeg" for p in msg.walk())  # the thumbnail, by Content-ID
