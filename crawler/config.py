@@ -59,6 +59,7 @@ def _seller_id(value: str) -> str:
 class MarketplaceConfig(_Model):
     postcode: str | None = None  # delivery location, so prices and buy box are read for one place
     base_url: str | None = None  # a shop front at another address (e.g. the offline storefront)
+    allow_any_host: bool = False  # base_url may name a host that is neither Amazon nor local
     fetch: FetchMode | None = None
     own_seller_ids: tuple[str, ...] = ()
     own_seller_names: tuple[str, ...] = ()  # for lookalike detection: same name, other id
@@ -74,6 +75,32 @@ class MarketplaceConfig(_Model):
         if v is not None and not re.match(r"^https?://[^/\s]+", v):
             raise ValueError(f"{v!r} is not an http(s) URL, e.g. http://127.0.0.1:8000")
         return v.rstrip("/") if v else v
+
+    @model_validator(mode="after")
+    def _known_host(self) -> MarketplaceConfig:
+        # A typo'd or foreign host would send the seller's crawl (and cookies, postcode) somewhere else.
+        if self.base_url and not self.allow_any_host and not is_known_host(self.base_url):
+            raise ValueError(
+                f"base_url {self.base_url!r} is neither an Amazon marketplace host nor a local address "
+                "(127.0.0.1, localhost, a private network, *.local); set allow_any_host = true if you mean it")
+        return self
+
+
+def is_known_host(url: str) -> bool:
+    """An Amazon marketplace's host, or a local / private address (the offline storefront, a saved copy)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    from crawler.marketplaces import from_url
+
+    host = (urlsplit(url).hostname or "").lower()
+    if from_url(url) is not None or host == "localhost" or host.endswith((".local", ".localhost")):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private or ip.is_link_local
 
 
 class Expected(_Model):

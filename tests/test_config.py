@@ -51,7 +51,7 @@ def test_good_config_loads_frozen_with_decimals() -> None:
     ("pages = 3", "pages = 30", 18, "keywords[1].pages", "less than or equal to 7"),
     ("own = true", "own = true\ncolour = 'red'", 12, "products[1].colour", "unknown key 'colour'"),
     ('asin = "b08n5wrwnw"', 'asin = "B08N"', 9, "products[1].asin", "not an ASIN"),
-    ("[marketplaces.de]", "[marketplaces.de]\nfoo = 1", 6, "marketplaces.de.foo", "allowed: authorised_seller_ids"),
+    ("[marketplaces.de]", "[marketplaces.de]\nfoo = 1", 6, "marketplaces.de.foo", "authorised_seller_ids, base_url"),
     ('own_seller_ids = ["A1B2C3D4E5F6G7"]', 'own_seller_ids = ["x"]', 3, "marketplaces.us.own_seller_ids",
      "not a seller id"),
     ('path = "/gp/bestsellers/sports"', 'path = "/dp/B08N5WRWNW"', 22, "lists[1].path", "not a list path"),
@@ -82,3 +82,20 @@ def test_example_written_by_init_is_valid() -> None:
     c = parse_config(files("crawler").joinpath("example.toml").read_text(encoding="utf-8"), "example.toml")
     assert [p.own for p in c.products] == [True, False]
     assert c.keywords[0].track == ("B08N5WRWNW", "B07XJ8C8F5")
+
+
+@pytest.mark.parametrize("url,ok", [
+    ("http://127.0.0.1:8000", True), ("http://localhost:9", True), ("http://192.168.1.20", True),
+    ("https://www.amazon.de", True), ("http://shop.local", True),
+    ("https://www.amaz0n.de", False), ("http://8.8.8.8", False), ("https://example.com", False),
+])
+def test_base_url_must_be_amazon_or_local(url: str, ok: bool) -> None:
+    text = GOOD.replace('base_url = "http://127.0.0.1:8000/"', f'base_url = "{url}"')
+    if ok:
+        assert parse_config(text).marketplaces["de"].base_url == url.rstrip("/")
+        return
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "watch.toml")
+    assert "allow_any_host" in str(err.value) and err.value.line == 5  # the [marketplaces.de] section
+    allowed = parse_config(text.replace(f'base_url = "{url}"', f'base_url = "{url}"\nallow_any_host = true'))
+    assert allowed.marketplaces["de"].base_url == url

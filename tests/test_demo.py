@@ -32,3 +32,11 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     msg = email.message_from_bytes(mails[0].read_bytes(), policy=policy.default)
     assert msg["Subject"].startswith("[storewatch]") and "critical" in msg["Subject"]
     assert msg.get_body(preferencelist=("html",)) is not None and msg.get_body(preferencelist=("plain",))
+
+
+def test_demo_refuses_a_base_url_that_is_no_storefront(tmp_path: Path) -> None:
+    env = {**os.environ, "STOREWATCH_HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", "from crawler.cli import entry; entry()", "demo", "--base-url",
+                           "http://127.0.0.1:9"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
+                          check=False)
+    assert proc.returncode == 2 and "is no offline storefront" in proc.stderr and "Traceback" not in proc.stderr

@@ -9,7 +9,7 @@ import os
 import time
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 import typer
 
@@ -24,6 +24,8 @@ def demo(
     language: Annotated[str, typer.Option("--language", help="Report language: en or zh-CN.")] = "en",
     smtp: Annotated[str | None, typer.Option("--smtp", help="HOST:PORT of an SMTP server (no TLS, no "
                                              "login) to send the report to you@localhost.")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="An offline storefront already running "
+                                                 "(python -m fixtures.storefront) instead of the embedded one.")] = None,
 ) -> None:
     """Crawl the offline storefront on day 1 and day 2, run the monitors, write and mail the report."""
     from rich.console import Console
@@ -43,7 +45,12 @@ def demo(
     config_path = home / "demo-watchlist.toml"
     config_path.write_text(demo_watchlist(language, smtp), encoding="utf-8")
     started = time.monotonic()
-    with Storefront(scenario="day1") as shop:
+    if base_url:
+        from crawler.commands.common import base_url_arg
+        from crawler.marketplaces import get
+
+        base_url_arg(base_url, get("us"))
+    with (RemoteStorefront(base_url) if base_url else Storefront(scenario="day1")) as shop:
         console.print(f"Offline storefront at {shop.url} · watchlist {config_path}")
         for day in ("day1", "day2"):
             shop.set_scenario(day)
@@ -54,6 +61,32 @@ def demo(
         with console.status("writing the report ..."):
             delivery = report_and_deliver(str(config_path), db_url, home)
     show_result(console, db_url, delivery, time.monotonic() - started)
+
+
+class RemoteStorefront:
+    """A storefront started elsewhere (`python -m fixtures.storefront`), switched over its control route."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.set_scenario("day1")
+
+    def set_scenario(self, name: str) -> None:
+        import urllib.error
+        import urllib.request
+
+        from crawler.exceptions import UsageError
+
+        try:
+            urllib.request.urlopen(urllib.request.Request(f"{self.url}/__scenario/{name}", method="POST"),
+                                   timeout=10).close()
+        except (urllib.error.URLError, OSError) as e:
+            raise UsageError(f"{self.url} is no offline storefront (POST /__scenario/{name}: {e}); start one "
+                             "with: python -m fixtures.storefront --port 8000") from None
 
 
 def demo_watchlist(language: str, smtp: str | None) -> str:
