@@ -1,6 +1,8 @@
 """Benchmark: every product monitor over the latest run of 1,000,000 snapshots held in memory.
 
 Run: `.venv/bin/python bench/monitors.py [asins] [runs]` (default 10,000 ASINs x 100 runs; goal < 10 s).
+`bench/monitors.py --stored [asins] [runs]` measures the same over SQLite, loading included
+(bench/monitors_stored.py).
 Half the ASINs are own listings, half competitors, so every product monitor has work on each of them.
 Snapshots are distinct records built from shared pieces (prices, offers, reviews), with ~3 % blocked
 pages and a few real changes per run, roughly what a daily crawl produces.
@@ -98,6 +100,12 @@ def build(n_asins: int, n_runs: int) -> tuple[History, MonitorSettings]:
 
 
 def main(argv: list[str]) -> None:
+    if argv and argv[0] == "--stored":
+        import runpy
+
+        sys.argv = [str(_HERE / "monitors_stored.py"), *argv[1:]]
+        runpy.run_path(sys.argv[0], run_name="__main__")
+        return
     n_asins = int(argv[0]) if argv else 10_000
     n_runs = int(argv[1]) if len(argv) > 1 else 100
     t0 = time.perf_counter()

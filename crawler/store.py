@@ -214,6 +214,22 @@ class Store:
         with self._tx(write=False) as conn:
             return self._products.history(conn, asin, marketplace, since=since, only_ok=only_ok)
 
+    def product_histories(
+        self, asins: list[str], marketplace: str, since: datetime
+    ) -> list[Fetched[ProductSnapshot]]:
+        """Snapshots of many ASINs from `since` (inclusive), per ASIN oldest first, with their runs."""
+        with self._tx(write=False) as conn:
+            found = self._products.histories(conn, asins, marketplace, since=since)
+        return [Fetched(run_id, snap.fetched_at, snap) for run_id, snap in found]  # type: ignore[arg-type]
+
+    def last_ok_products(
+        self, asins: list[str], marketplace: str, before: datetime
+    ) -> list[Fetched[ProductSnapshot]]:
+        """Each ASIN's latest `ok` snapshot fetched strictly before `before` (none for ASINs without)."""
+        with self._tx(write=False) as conn:
+            found = self._products.last_ok_before(conn, asins, marketplace, before)
+        return [Fetched(run_id, snap.fetched_at, snap) for run_id, snap in found]  # type: ignore[arg-type]
+
     def run_products(self, run_id: int) -> list[ProductSnapshot]:
         """Every product snapshot of one run, any outcome, in the order saved."""
         with self._tx(write=False) as conn:
@@ -246,6 +262,18 @@ class Store:
     ) -> list[Fetched[OffersPage]]:
         with self._tx(write=False) as conn:
             targets = self._history_targets(conn, "offers", marketplace, asin, since, only_ok)
+            pages = self._pages.load_offers(conn, targets)
+        return [Fetched(t.run_id, t.fetched_at, p, t.evidence) for t, p in zip(targets, pages, strict=True)]
+
+    def run_offers(self, run_id: int, since: datetime | None = None) -> list[Fetched[OffersPage]]:
+        """Every offers page of one run (fetched from `since` on), ordered as `offers_history` orders them."""
+        query = select(*_HISTORY_COLUMNS).where(
+            Target.run_id == run_id, Target.kind == "offers", Target.outcome.is_not(None)
+        )
+        if since is not None:
+            query = query.where(Target.fetched_at >= since)
+        with self._tx(write=False) as conn:
+            targets = list(conn.execute(query.order_by(Target.run_id, Target.page, Target.id)).all())
             pages = self._pages.load_offers(conn, targets)
         return [Fetched(t.run_id, t.fetched_at, p, t.evidence) for t, p in zip(targets, pages, strict=True)]
 
@@ -416,18 +444,7 @@ class Store:
     def _history_targets(
         self, conn: Connection, kind: str, marketplace: str, key: str, since: datetime | None, only_ok: bool
     ) -> list[Any]:
-        query = select(
-            Target.id,
-            Target.run_id,
-            Target.key,
-            Target.marketplace,
-            Target.fetched_at,
-            Target.url,
-            Target.outcome,
-            Target.reason,
-            Target.evidence,
-            Target.page,
-        ).where(
+        query = select(*_HISTORY_COLUMNS).where(
             Target.kind == kind,
             Target.marketplace == marketplace,
             Target.key == key,
@@ -552,6 +569,20 @@ class Store:
     def set_run_counts(self, run_id: int, counts: dict[str, Any]) -> None:
         with self._tx(write=True) as conn:
             conn.execute(update(Run).where(Run.id == run_id).values(counts=dict(counts)))
+
+
+_HISTORY_COLUMNS = (
+    Target.id,
+    Target.run_id,
+    Target.key,
+    Target.marketplace,
+    Target.fetched_at,
+    Target.url,
+    Target.outcome,
+    Target.reason,
+    Target.evidence,
+    Target.page,
+)
 
 
 def list_key(url_or_path: str) -> tuple[str, int]:

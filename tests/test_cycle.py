@@ -151,7 +151,7 @@ screenshots = true
         assert done.returncode == 0, done.stderr[-3000:]
     shots = list((tmp_path / "screenshots").glob("*.png"))
     assert shots and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in shots)
-    report = sorted((tmp_path / "reports").glob("*.html"))[-1].read_text(encoding="utf-8")
+    report = max((tmp_path / "reports").glob("*.html")).read_text(encoding="utf-8")
     assert knife.asin in report and 'class="thumb" src="data:image/jpeg;base64,' in report
-    msg = message_from_bytes(sorted((tmp_path / "outbox").glob("*.eml"))[-1].read_bytes(), policy=policy.default)
+    msg = message_from_bytes(max((tmp_path / "outbox").glob("*.eml")).read_bytes(), policy=policy.default)
     assert any(p.get_content_type() == "image/jpeg" for p in msg.walk())  # the thumbnail, by Content-ID

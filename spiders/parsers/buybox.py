@@ -62,7 +62,7 @@ def in_other_offer(node: LexborNode, depth: int = 30) -> bool:
     """True when `node` sits in a used / subscribe / other-sellers row rather than the featured offer."""
     cur = node.parent
     while cur is not None and depth:
-        ident = cur.attributes.get("id") or ""
+        ident = cur.id or ""  # not .attributes: building the whole dict per ancestor costs more than the walk
         if ident and _OTHER_OFFER_ID_RE.search(ident) and not ident.startswith(("newAccordion", "buybox")):
             return True
         if ident in ("buybox", "rightCol", "centerCol", "ppd", "dp-container"):
@@ -297,7 +297,7 @@ def _labelled_seller(tree: LexborHTMLParser | LexborNode, box: Buybox) -> None:
             if box.seller:
                 return
     for label in tree.css("#mediaTab_content_landing .a-text-bold, #buybox .a-text-bold, #ebooksBuyBox .a-text-bold"):
-        if in_other_offer(label) or not _SOLD_BY_RE.match(text_of(label) or ""):
+        if not _SOLD_BY_RE.match(text_of(label) or "") or in_other_offer(label):  # the cheap test first
             continue
         sib = label.next
         while sib is not None and not (sib.tag != "-text" and text_of(sib)):

@@ -12,7 +12,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.records import Rank, Review
 from spiders.parsers.buybox import is_hidden, text_of
-from spiders.parsers.common import clean, parse_count, parse_rating, percent
+from spiders.parsers.common import IdScope, clean, parse_count, parse_rating, percent
 
 _BSR_LABEL_RE = re.compile(
     r"best\s*sellers?\s*rank|bestseller-rang|bestsellerrang|más vendidos|mais vendidos|meilleures ventes"
@@ -32,12 +32,31 @@ _SECTION_SELECTOR = ", ".join(["#histogramTable", "div[data-hook=review]", "#fea
                                "#wayfinding-breadcrumbs_feature_div", *("#" + i for i in _DETAIL_IDS + _APLUS_IDS)])
 
 
+_SECTION_IDS = frozenset(_DETAIL_IDS + _APLUS_IDS + ("histogramTable", "feature-bullets",
+                                                     "wayfinding-breadcrumbs_feature_div"))
+
+
 def _sections(tree: LexborHTMLParser | LexborNode) -> dict[str, list[LexborNode]]:
     """Every section container in one walk of the tree (a walk per section costs a millisecond more)."""
     out: dict[str, list[LexborNode]] = {}
     for node in tree.css(_SECTION_SELECTOR):
         key = "review" if node.attributes.get("data-hook") == "review" else node.attributes.get("id") or ""
         out.setdefault(key, []).append(node)
+    return out
+
+
+def _sections_by_id(tree: LexborHTMLParser | LexborNode, page: IdScope) -> dict[str, list[LexborNode]]:
+    """`_sections` from an id index: the walk of a 12-selector list costs several single walks."""
+    out: dict[str, list[LexborNode]] = {}
+    reviews = tree.css("div[data-hook=review]")
+    if reviews:
+        out["review"] = reviews
+    for ident in _SECTION_IDS:
+        nodes = page.by_id(ident)
+        if any(n.attributes.get("data-hook") == "review" for n in nodes):
+            return _sections(tree)  # a section that is also a review: keyed "review" there, keep that rule
+        if nodes:
+            out[ident] = nodes
     return out
 
 
@@ -155,9 +174,9 @@ def _has_aplus(nodes: list[LexborNode]) -> bool | None:
     return None
 
 
-def read_details(tree: LexborHTMLParser | LexborNode) -> dict:
-    """The ProductSnapshot fields read below the buy box, by field name."""
-    sec = _sections(tree)
+def read_details(tree: LexborHTMLParser | LexborNode, page: IdScope | None = None) -> dict:
+    """The ProductSnapshot fields read below the buy box, by field name (`page`: an id index of `tree`)."""
+    sec = _sections(tree) if page is None else _sections_by_id(tree, page)
     return {
         "rating_histogram": _histogram(sec.get("histogramTable", [])),
         "top_reviews": _reviews(sec.get("review", [])),

@@ -29,7 +29,7 @@ from crawler.marketplaces import Marketplace
 from crawler.records import BuyboxState, Outcome, ProductSnapshot
 from spiders.parsers.blocks import detect_block
 from spiders.parsers.buybox import is_hidden, read_buybox, text_of
-from spiders.parsers.common import asin_from_url, clean, parse_count, parse_rating
+from spiders.parsers.common import IdScope, asin_from_url, clean, parse_count, parse_rating
 from spiders.parsers.details import read_details
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ _SRE: dict[type, dict[str, re.Pattern]] = {
 _TRUNC_TAIL = 8192
 # A whole document ends with </html> (or </body>), then at most whitespace and comments; a "</body>" inside
 # a script string near a cut does not count.
+# A standards-mode document (lexbor matches ids case-insensitively in quirks mode, an id index would not).
+_DOCTYPE_RE = re.compile(r"\A\ufeff?\s*(?:<!--.*?-->\s*)*<!doctype\s+html\s*>", re.IGNORECASE | re.DOTALL)
 _TAIL_RE = re.compile(r"</(?:html|body)\s*>?\s*(?:<!--.*?-->\s*)*\Z", re.IGNORECASE | re.DOTALL)
 
 _BYLINE_RES = tuple(re.compile(p, re.IGNORECASE) for p in (
@@ -105,11 +107,15 @@ def parse_product(html: str | bytes, url: str, marketplace: str | None = None,
     tree = LexborHTMLParser(doc)
     # inline scripts are most of the page; dropping them keeps text() free of JSON blobs
     tree.strip_tags(["script", "style", "noscript", "template"])
-    # centre and right columns: the buy box, title block and twister; queries scoped here are 3x cheaper
-    root: Tree = tree.css_first("#ppd") or tree.css_first("#dp-container") or tree.body or tree
+    # Id lookups answer most queries: one `[id]` walk of the tree, and one of the centre and right columns
+    # (#ppd) where the buy box, title block and twister are; queries scoped there are 3x cheaper.
+    indexed = _DOCTYPE_RE.match(_s(doc[:2048])) is not None
+    page = IdScope(tree, indexed)
+    root_node = page.css_first("#ppd") or page.css_first("#dp-container") or tree.body
+    root: Any = IdScope(root_node, indexed) if root_node is not None else page
     page_asins = _page_asins(root) or _page_asins(tree)
     asin = asked or (page_asins[0] if page_asins else "")
-    title = _title(tree)
+    title = _title(page)
     variations = tuple(dict.fromkeys(scripts.variations + _swatch_asins(root)))
     parent = scripts.parent
 
@@ -122,15 +128,15 @@ def parse_product(html: str | bytes, url: str, marketplace: str | None = None,
     anchors_missing = [name for name, ok in (
         ("title", title is not None),
         ("asin_field", bool(page_asins)),
-        ("center_column", tree.css_first("#centerCol, #ppd, #dp-container, #dp") is not None),
+        ("center_column", page.css_first("#centerCol, #ppd, #dp-container, #dp") is not None),
     ) if not ok]
 
     box = read_buybox(root, mk)
-    details = read_details(tree)
+    details = read_details(tree, page)
     rating, review_count = _ratings(root)
     fields = dict(
         title=title,
-        brand=_brand(tree),
+        brand=_brand(page),
         price=box.price,
         list_price=box.list_price,
         currency=mk.currency,
@@ -146,7 +152,7 @@ def parse_product(html: str | bytes, url: str, marketplace: str | None = None,
         deal_badge=box.deal_badge,
         other_sellers_count=box.other_sellers_count,
         offers=tuple(box.offers),
-        images=tuple(dict.fromkeys(_main_images(tree) + scripts.images)),
+        images=tuple(dict.fromkeys(_main_images(page) + scripts.images)),
         variation_asins=variations,
         **details,
     )
@@ -175,7 +181,7 @@ def parse_product(html: str | bytes, url: str, marketplace: str | None = None,
     return ProductSnapshot(
         asin=asin, marketplace=mk.code, url=url, outcome=outcome, reason=reason,
         parent_asin=parent if parent and parent != asin else None,
-        missing=_missing(fields, box.state, book=tree.css_first("#bylineInfo .author") is not None), **fields,
+        missing=_missing(fields, box.state, book=any(n.css_first(".author") is not None for n in page.by_id("bylineInfo"))), **fields,
     )
 
 
@@ -282,9 +288,9 @@ def _page_asins(tree: Tree) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _title(tree: Tree) -> str | None:
-    for sel in ("#productTitle", "#ebooksProductTitle"):  # not #title: it also holds the binding ("Kindle Edition")
-        for node in tree.css(sel):
+def _title(page: IdScope) -> str | None:
+    for sel in ("productTitle", "ebooksProductTitle"):  # not #title: it also holds the binding ("Kindle Edition")
+        for node in page.by_id(sel):
             t = text_of(node)
             if t:
                 return t
@@ -301,8 +307,8 @@ def _swatch_asins(tree: Tree) -> list[str]:
     return out
 
 
-def _brand(tree: Tree) -> str | None:
-    node = tree.css_first("#bylineInfo")
+def _brand(page: IdScope) -> str | None:
+    node = page.css_first("#bylineInfo")
     if node is not None:
         if node.css_first(".author, .contribution") is not None:
             return None  # a book: the byline names authors
@@ -316,7 +322,7 @@ def _brand(tree: Tree) -> str | None:
         if _STORE_WORD_RE.search(t) or len(t) > 60:
             return None  # a byline in a shape we do not know: no guess
         return t
-    node = tree.css_first("a#brand, #brand")
+    node = page.css_first("#brand")  # was "a#brand, #brand": the same first #brand, an <a> or not
     return text_of(node)
 
 
@@ -346,8 +352,8 @@ def _availability(tree: Tree) -> str | None:
     return None
 
 
-def _main_images(tree: Tree) -> list[str]:
-    node = tree.css_first("#landingImage, #imgBlkFront, #ebooksImgBlkFront, #main-image")
+def _main_images(page: IdScope) -> list[str]:
+    node = page.css_first("#landingImage, #imgBlkFront, #ebooksImgBlkFront, #main-image")
     if node is None:
         return []
     hires = node.attributes.get("data-old-hires")
