@@ -41,8 +41,8 @@ T = TypeVar("T")
 
 PRODUCT_DAYS = 31
 PAGE_RUNS = 10
-# Fetch times are stored to the second and a run's start to the microsecond: a page fetched in the
-# run's first second can look older than the run. Queries reach back this far; runs decide the rest.
+# Fetch times used to be stored to the second and a run's start to the microsecond (a page fetched in the
+# run's first second looked older than the run); queries still reach back this far; runs decide the rest.
 SLACK = timedelta(minutes=5)
 BRAND_SORT = "date-desc-rank"
 _USABLE_STATUSES = ("complete", "incomplete")

@@ -32,7 +32,7 @@ def set_cookies(headers: list[bytes]) -> dict[str, str]:
 
 
 def now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    return datetime.now(UTC)  # to the microsecond, like a run's start: a page never predates its run
 
 
 @dataclass(frozen=True, slots=True)
