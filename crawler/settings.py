@@ -43,6 +43,8 @@ def scrapy_settings(*, ad_hoc: bool = False, log_level: str = "ERROR", browser: 
         "ROBOTSTXT_OBEY": False,  # storewatch reads only the public pages a shopper sees, one at a time
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19 starts a local server that runs Python code sent to it: never on a seller's machine.
+        "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": log_level,
         "LOG_ENABLED": log_level != "NONE",
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",

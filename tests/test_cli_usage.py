@@ -35,3 +35,11 @@ def test_init_writes_example_and_refuses_to_overwrite(tmp_path, capsys: pytest.C
     assert "[marketplaces.us]" in target.read_text()
     assert main(["init", str(target)]) == 2
     assert "--force" in capsys.readouterr().err
+
+
+def test_crawls_never_open_scrapys_remote_control_server() -> None:
+    """Scrapy 2.19's RemoteControl extension runs Python code sent to a local port: off in every crawl."""
+    from crawler.settings import scrapy_settings
+
+    assert scrapy_settings()["REMOTE_CONTROL_ENABLED"] is False
+    assert scrapy_settings(ad_hoc=True)["REMOTE_CONTROL_ENABLED"] is False
