@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from crawler.records import BuyboxState, ProductSnapshot
 from monitors.base import Alert, Monitor, Severity
-from monitors.common import OK, amount, check_flapping, percent, shown, streak_since
+from monitors.common import OK, amount, check_flapping, own_pairs, percent, shown, streak_since
 from monitors.history import History
 from monitors.settings import MonitorSettings
 
@@ -39,10 +39,7 @@ class BuyboxLost(Monitor):
 
     def check(self, history: History, settings: MonitorSettings) -> list[Alert]:
         alerts = []
-        for key, entries in history.products.items():
-            if settings.own(*key) is None:
-                continue
-            cur, prev, _ = history.product_pair(key)
+        for key, entries, cur, prev in own_pairs(history, settings):
             if cur is None or own_holds(cur, settings) is not False or cur.buybox_state is not BuyboxState.OWNED:
                 continue
             since = streak_since(entries, lambda s: own_holds(s, settings) is False)
@@ -63,10 +60,7 @@ class BuyboxSuppressed(Monitor):
 
     def check(self, history: History, settings: MonitorSettings) -> list[Alert]:
         alerts = []
-        for key, entries in history.products.items():
-            if settings.own(*key) is None:
-                continue
-            cur, _, _ = history.product_pair(key)
+        for key, entries, cur, prev in own_pairs(history, settings):
             if cur is None or cur.buybox_state is not BuyboxState.SUPPRESSED:
                 continue
             since = streak_since(entries, lambda s: s.buybox_state is BuyboxState.SUPPRESSED)
@@ -116,10 +110,7 @@ class BuyboxShare(Monitor):
         alerts = []
         now = history.run.at
         longest = max(settings.buybox_share_days, default=0)
-        for key, entries in history.products.items():
-            if settings.own(*key) is None:
-                continue
-            cur, _, _ = history.product_pair(key)
+        for key, entries, cur, prev in own_pairs(history, settings):
             if cur is None:
                 continue
             start = now - timedelta(days=longest)

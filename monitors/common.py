@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 
 from crawler.records import Coupon, Money, Outcome, ProductSnapshot
 from monitors.base import Alert, Monitor
-from monitors.history import Run
+from monitors.history import History, Run
+from monitors.settings import MonitorSettings
 
 T = TypeVar("T")
 OK = Outcome.OK
@@ -115,3 +116,12 @@ def streak_since(entries: Sequence[tuple[Run, Any]], holds: Callable[[Any], bool
             break
         since = run.at
     return since
+
+
+def own_pairs(history: History, settings: MonitorSettings) -> Iterator[
+        tuple[tuple[str, str], list[tuple[Run, ProductSnapshot]], ProductSnapshot | None, ProductSnapshot | None]]:
+    """Each own listing: (key, its readings, this run's ok reading, the latest earlier ok reading)."""
+    for key, entries in history.products.items():
+        if settings.own(*key) is not None:
+            cur, prev, _ = history.product_pair(key)
+            yield key, entries, cur, prev

@@ -7,7 +7,7 @@ from typing import Any
 
 from crawler.records import BuyboxState, Outcome, ProductSnapshot
 from monitors.base import Alert, Monitor, Severity
-from monitors.common import check_flapping, image_id, norm_text, plain, streak_since
+from monitors.common import check_flapping, image_id, norm_text, own_pairs, plain, streak_since
 from monitors.history import History
 from monitors.settings import MonitorSettings, OwnProduct
 
@@ -79,10 +79,7 @@ class ListingChanged(Monitor):
 
     def check(self, history: History, settings: MonitorSettings) -> list[Alert]:
         alerts = []
-        for key, entries in history.products.items():
-            if settings.own(*key) is None:
-                continue
-            cur, prev, _ = history.product_pair(key)
+        for key, entries, cur, prev in own_pairs(history, settings):
             if cur is None or prev is None:
                 continue
             for name, get in WATCHED.items():
@@ -108,10 +105,7 @@ class ListingUnavailable(Monitor):
 
     def check(self, history: History, settings: MonitorSettings) -> list[Alert]:
         alerts = []
-        for key, entries in history.products.items():
-            if settings.own(*key) is None:
-                continue
-            cur, _, _ = history.product_pair(key)
+        for key, entries, cur, prev in own_pairs(history, settings):
             if cur is None or not _unavailable(cur):
                 continue
             alerts.append(self.product_alert(

@@ -5,7 +5,7 @@ import math
 from decimal import Decimal
 
 from monitors.base import Alert, Monitor, Severity
-from monitors.common import OK, check_flapping, streak_since
+from monitors.common import OK, check_flapping, own_pairs, streak_since
 from monitors.history import History
 from monitors.settings import MonitorSettings
 
@@ -20,10 +20,7 @@ class RatingFell(Monitor):
 
     def check(self, history: History, settings: MonitorSettings) -> list[Alert]:
         alerts = []
-        for key, entries in history.products.items():
-            if settings.own(*key) is None:
-                continue
-            cur, prev, _ = history.product_pair(key)
+        for key, entries, cur, prev in own_pairs(history, settings):
             if cur is None or prev is None or cur.rating is None or prev.rating is None:
                 continue
             if prev.rating - cur.rating < settings.rating_step:
@@ -45,10 +42,7 @@ class RatingBelowFloor(Monitor):
     def check(self, history: History, settings: MonitorSettings) -> list[Alert]:
         alerts = []
         floor = settings.rating_floor
-        for key, entries in history.products.items():
-            if settings.own(*key) is None:
-                continue
-            cur, _, _ = history.product_pair(key)
+        for key, entries, cur, prev in own_pairs(history, settings):
             if cur is None or cur.rating is None or cur.rating >= floor:
                 continue
             since = streak_since(entries, lambda s: s.rating is not None and s.rating < floor)
@@ -65,10 +59,7 @@ class ReviewsDeleted(Monitor):
 
     def check(self, history: History, settings: MonitorSettings) -> list[Alert]:
         alerts = []
-        for key in history.products:
-            if settings.own(*key) is None:
-                continue
-            cur, prev, _ = history.product_pair(key)
+        for key, entries, cur, prev in own_pairs(history, settings):
             if cur is None or prev is None or cur.review_count is None or prev.review_count is None:
                 continue
             if cur.review_count < prev.review_count:
@@ -100,10 +91,7 @@ class LowStarRatingsAdded(Monitor):
 
     def check(self, history: History, settings: MonitorSettings) -> list[Alert]:
         alerts = []
-        for key in history.products:
-            if settings.own(*key) is None:
-                continue
-            cur, prev, _ = history.product_pair(key)
+        for key, entries, cur, prev in own_pairs(history, settings):
             if cur is None or prev is None or not cur.rating_histogram or not prev.rating_histogram:
                 continue
             if cur.review_count is None or prev.review_count is None:
@@ -130,10 +118,7 @@ class NewLowStarReview(Monitor):
 
     def check(self, history: History, settings: MonitorSettings) -> list[Alert]:
         alerts = []
-        for key, entries in history.products.items():
-            if settings.own(*key) is None:
-                continue
-            cur, prev, _ = history.product_pair(key)
+        for key, entries, cur, prev in own_pairs(history, settings):
             if cur is None or prev is None:
                 continue  # the first reading is the baseline
             low = [r for r in cur.top_reviews if r.stars is not None and r.stars <= settings.low_star_max and r.id]

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from crawler.records import Offer, ProductSnapshot
 from monitors.base import Alert, Monitor, Severity
-from monitors.common import amount
+from monitors.common import amount, own_pairs
 from monitors.history import History, Key
 from monitors.settings import MonitorSettings
 
@@ -81,10 +81,7 @@ class UnauthorisedSeller(Monitor):
 
     def check(self, history: History, settings: MonitorSettings) -> list[Alert]:
         alerts = []
-        for key in history.products:
-            if settings.own(*key) is None:
-                continue
-            cur, _, _ = history.product_pair(key)
+        for key, entries, cur, prev in own_pairs(history, settings):
             offers = current_offers(history, key, cur)
             if cur is None or not offers:
                 continue
@@ -112,10 +109,7 @@ class LookalikeSeller(Monitor):
         alerts: list[Alert] = []
         if not settings.own_seller_names:
             return alerts
-        for key in history.products:
-            if settings.own(*key) is None:
-                continue
-            cur, _, _ = history.product_pair(key)
+        for key, entries, cur, prev in own_pairs(history, settings):
             offers = current_offers(history, key, cur)
             if cur is None or not offers:
                 continue
@@ -141,10 +135,7 @@ class SellerCountRose(Monitor):
 
     def check(self, history: History, settings: MonitorSettings) -> list[Alert]:
         alerts = []
-        for key in history.products:
-            if settings.own(*key) is None:
-                continue
-            cur, prev, _ = history.product_pair(key)
+        for key, entries, cur, prev in own_pairs(history, settings):
             if cur is None or prev is None or cur.other_sellers_count is None or prev.other_sellers_count is None:
                 continue
             if cur.other_sellers_count > prev.other_sellers_count:
@@ -179,10 +170,7 @@ class Undercut(Monitor):
 
     def check(self, history: History, settings: MonitorSettings) -> list[Alert]:
         alerts = []
-        for key in history.products:
-            if settings.own(*key) is None:
-                continue
-            cur, _, _ = history.product_pair(key)
+        for key, entries, cur, prev in own_pairs(history, settings):
             offers = current_offers(history, key, cur)
             if cur is None or not offers:
                 continue
