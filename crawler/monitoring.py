@@ -12,8 +12,9 @@ Only runs of the reported run's kind count (an intraday `own` run also sees the 
 daily report compares crawl with crawl; ad-hoc `check` runs and later runs are left out.
 
 A product reading of this run whose page counts other sellers but whose offers hold none besides the
-buy box (the all-offers panel was blocked or failed) is handed to the monitors as `parse_incomplete`:
-its sellers are unknown, and "the hijacker left" must not be concluded from a panel that was not read.
+buy box (the all-offers panel was blocked or failed) stays `ok` with "offers" among its missing fields:
+the seller monitors skip it (and keep their open alerts unconfirmed), since "the hijacker left" must not
+be concluded from a panel that was not read; the buy box, price and rating monitors still judge it.
 """
 from __future__ import annotations
 
@@ -66,17 +67,19 @@ def is_brand_search(url: str) -> bool:
     return parse_qs(urlsplit(url).query).get("s") == [BRAND_SORT]
 
 
-OFFERS_UNREAD = "offers_panel"
+OFFERS_UNREAD = "offers"  # the name the spider gives the field when the panel fails (spiders/product.py)
 
 
 def partial_offers(snap: ProductSnapshot) -> ProductSnapshot:
-    """The reading as parse_incomplete when the page counts other sellers its offers do not show."""
+    """The reading with its offers marked unknown when the page counts other sellers its offers do not
+    show. It stays `ok`: only the monitors that need the offers (monitors.sellers.OFFERS) skip it."""
     if snap.outcome is not Outcome.OK or not snap.other_sellers_count or snap.other_sellers_count < 2:
         return snap
-    if any(not o.is_buybox for o in snap.offers) or len(snap.offers) >= snap.other_sellers_count:
+    if OFFERS_UNREAD in snap.missing or any(not o.is_buybox for o in snap.offers) or \
+            len(snap.offers) >= snap.other_sellers_count:
         return snap
-    return dataclasses.replace(snap, outcome=Outcome.PARSE_INCOMPLETE, reason="offers panel not read",
-                               missing=(*snap.missing, OFFERS_UNREAD))
+    return dataclasses.replace(snap, missing=(*snap.missing, OFFERS_UNREAD),
+                               reason=snap.reason or "offers panel not read: other sellers unknown")
 
 
 class HistoryBuilder:

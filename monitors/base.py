@@ -78,6 +78,9 @@ class Monitor:
 
     name: ClassVar[str]
     severity: ClassVar[Severity]
+    # Fields a product reading must have been read with for this monitor to judge it: a reading that
+    # misses one (e.g. "offers" when the all-offers panel was blocked) neither raises nor resolves.
+    needs: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def description(cls) -> str:

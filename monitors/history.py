@@ -93,13 +93,18 @@ class History:
             return entries[-1][1]
         return None
 
-    def subject_checked(self, kind: str, subject: str, marketplace: str) -> bool:
-        """Whether the subject was read (ok) this run, so that an open alert on it can be resolved."""
+    def subject_checked(self, kind: str, subject: str, marketplace: str,
+                        needs: frozenset[str] = frozenset()) -> bool:
+        """Whether the subject was read (ok, with the fields in `needs`) this run, so that an open alert on
+        it can be resolved."""
         key = (subject, marketplace)
         if kind == "product":
             # The product page itself: the monitors skip a listing whose page was not read ok.
             entries = self.products.get(key) or []
-            return bool(entries) and self.is_current(entries[-1][0]) and entries[-1][1].outcome is OK
+            if not entries or not self.is_current(entries[-1][0]):
+                return False
+            snap = entries[-1][1]
+            return snap.outcome is OK and not needs.intersection(snap.missing)
         runs: dict[Key, list[tuple[Run, tuple[SearchPage, ...]]]] | dict[
             Key, list[tuple[Run, tuple[ListPage, ...]]]]
         if kind == "keyword":

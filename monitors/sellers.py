@@ -48,12 +48,17 @@ def looks_like(name: str | None, own_names: tuple[str, ...]) -> str | None:
     return None
 
 
+# The other sellers are known only when the all-offers panel was read (or the page needs none).
+OFFERS = frozenset({"offers"})
+
+
 def current_offers(history: History, key: Key, cur: ProductSnapshot | None) -> tuple[Offer, ...] | None:
-    """This run's offers: the full offers panel when it was read ok, else the product page's."""
+    """This run's offers: the full offers panel when it was read ok, else the product page's; None when
+    the page counts other sellers whose panel could not be read (unknown is not "gone")."""
     pages = history.offers.get(key)
     if pages and history.is_current(pages[-1][0]) and pages[-1][1].outcome.value == "ok":
         return pages[-1][1].offers
-    if cur is None:
+    if cur is None or OFFERS.intersection(cur.missing):
         return None
     offers = list(cur.offers)
     if cur.buybox_seller_id and all(o.seller_id != cur.buybox_seller_id for o in offers):
@@ -78,6 +83,7 @@ class UnauthorisedSeller(Monitor):
 
     name = "unauthorised_seller"
     severity = Severity.WARNING
+    needs = OFFERS
 
     def check(self, history: History, settings: MonitorSettings) -> list[Alert]:
         alerts = []
@@ -104,6 +110,7 @@ class LookalikeSeller(Monitor):
 
     name = "lookalike_seller"
     severity = Severity.CRITICAL
+    needs = OFFERS
 
     def check(self, history: History, settings: MonitorSettings) -> list[Alert]:
         alerts: list[Alert] = []
@@ -167,6 +174,7 @@ class Undercut(Monitor):
 
     name = "undercut"
     severity = Severity.WARNING
+    needs = OFFERS
 
     def check(self, history: History, settings: MonitorSettings) -> list[Alert]:
         alerts = []

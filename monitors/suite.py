@@ -61,11 +61,14 @@ def run_monitors(history: History, settings: MonitorSettings, monitors: Iterable
             found.append(reporter.crashed(monitor.name, exc))
     # Open alerts of monitors that did not run (or crashed) cannot be confirmed nor resolved.
     unchecked = crashed | ({a.monitor for a in previous_open} - {m.name for m in chosen})
-    return sort_alerts(apply_lifecycle(found, previous_open, history, unchecked))
+    needs = {m.name: m.needs for m in chosen}
+    return sort_alerts(apply_lifecycle(found, previous_open, history, unchecked, needs))
 
 
 def apply_lifecycle(found: Sequence[Alert], previous_open: Sequence[Alert], history: History,
-                    unchecked: set[str] | frozenset[str] = frozenset()) -> list[Alert]:
+                    unchecked: set[str] | frozenset[str] = frozenset(),
+                    needs: dict[str, frozenset[str]] | None = None) -> list[Alert]:
+    """`needs`: per monitor, the fields a reading must have for that monitor's open alerts to resolve."""
     now = history.run.at
     before = {a.key: a for a in previous_open if not a.event and a.lifecycle is not Lifecycle.RESOLVED}
     out: list[Alert] = []
@@ -82,8 +85,8 @@ def apply_lifecycle(found: Sequence[Alert], previous_open: Sequence[Alert], hist
     for key, old in before.items():
         if key in seen:
             continue
-        if old.monitor in unchecked or not history.subject_checked(old.subject_kind.value, old.subject,
-                                                                   old.marketplace):
+        if old.monitor in unchecked or not history.subject_checked(
+                old.subject_kind.value, old.subject, old.marketplace, (needs or {}).get(old.monitor, frozenset())):
             out.append(dataclasses.replace(old, lifecycle=Lifecycle.STILL, checked=False))
         else:
             out.append(dataclasses.replace(old, lifecycle=Lifecycle.RESOLVED, checked=True))

@@ -16,6 +16,7 @@ from monitors.suite import ALL
 from tests.stored_runs import (
     BRAND,
     COMP,
+    HIJACKER,
     KEYWORD,
     LIST_PATH,
     ME,
@@ -200,29 +201,36 @@ def test_a_monitor_crash_is_a_health_finding_and_the_others_still_report(store: 
     assert store.alerts_for_run(rid) == found
 
 
-def test_a_reading_whose_offers_panel_was_not_read_is_partial(store: Store) -> None:
-    """The page counts 3 sellers but its offers hold only the buy box: the panel was blocked."""
+def test_a_reading_whose_offers_panel_was_not_read_is_judged_by_all_but_the_seller_monitors(
+        store: Store) -> None:
+    """The page counts 3 sellers but its offers hold only the buy box: the panel was blocked. The sellers
+    are unknown (the hijacker alert stays open, unconfirmed); what the page itself shows is still judged
+    (the buy box moved to the hijacker)."""
     from crawler.monitoring import OFFERS_UNREAD
     from crawler.records import Offer
 
-    buybox = Offer("Acme Home", ME, None, is_buybox=True)
     ids = []
-    for i, offers in enumerate([(buybox, offer("AHIJACKER001", "9.99")), (buybox,)]):
-        t = days_ago(2 - i)
-        rid = start_run(store, t)
-        store.save_product(rid, product(OWN, t + timedelta(minutes=1), other_sellers_count=2, offers=offers))
+    readings = [
+        product(OWN, days_ago(2) + timedelta(minutes=1), other_sellers_count=2,
+                offers=(Offer("Acme Home", ME, None, is_buybox=True), offer(HIJACKER, "9.99"))),
+        lost(OWN, days_ago(1) + timedelta(minutes=1), other_sellers_count=2,
+             offers=(Offer("Cheap Co", HIJACKER, None, is_buybox=True),)),
+    ]
+    for i, snap in enumerate(readings):
+        rid = start_run(store, days_ago(2 - i))
+        store.save_product(rid, snap)
         store.finish_run(rid, "complete", {})
         ids.append(rid)
     first = monitor_run(store, config(), ids[0])
-    assert [a.after for a in first if a.monitor == "unauthorised_seller"] == ["Shop AHIJACKER001"]
+    assert [a.after for a in first if a.monitor == "unauthorised_seller"] == [f"Shop {HIJACKER}"]
     h = build_history(store, config(), ids[1])
     (_, earlier), (_, current) = h.products[(OWN, "us")]
-    assert earlier.outcome is Outcome.OK  # only this run's reading is judged
-    assert current.outcome is Outcome.PARSE_INCOMPLETE and OFFERS_UNREAD in current.missing
-    assert OFFERS_UNREAD in next(f.missing for f in h.fetches[str(ids[1])] if f.kind == "product")
+    assert OFFERS_UNREAD not in earlier.missing  # only this run's reading is judged
+    assert current.outcome is Outcome.OK and OFFERS_UNREAD in current.missing
     second = monitor_run(store, config(), ids[1])
     assert [(a.monitor, a.lifecycle, a.checked) for a in second if a.monitor == "unauthorised_seller"] == [
         ("unauthorised_seller", Lifecycle.STILL, False)]  # not "resolved": the seller may still be there
+    assert [(a.before, a.after) for a in second if a.monitor == "buybox_lost"] == [(ME, HIJACKER)]
 
 
 def test_pages_fetched_in_the_runs_first_second_belong_to_it(store: Store) -> None:
