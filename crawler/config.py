@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from crawler.exceptions import StorewatchError
+from crawler.exceptions import UsageError
 from crawler.marketplaces import MARKETPLACES
 from crawler.records import is_asin
 
@@ -22,7 +22,7 @@ FetchMode = Literal["http", "browser", "auto"]
 SELLER_ID_RE = re.compile(r"^[A-Z0-9]{10,16}$")
 
 
-class ConfigError(StorewatchError):
+class ConfigError(UsageError):
     def __init__(self, path: Path | str, message: str, line: int | None = None, key: str | None = None):
         where = f"{path}" + (f", line {line}" if line else "") + (f", key {key!r}" if key else "")
         super().__init__(f"{where}: {message}")

@@ -8,7 +8,8 @@ class StorewatchError(Exception):
 
 
 class UsageError(StorewatchError):
-    """Bad input on the command line (exit code 2)."""
+    """Bad input, on the command line or in the config file: exit code 2, like click's usage errors.
+    Errors met while running (disk, database) exit 1; pages that could not be read exit 3."""
 
 
 class InvalidAsin(UsageError):

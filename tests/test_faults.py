@@ -255,7 +255,7 @@ def test_bad_config_is_refused_with_a_clear_message_and_nothing_written(case: st
     config.write_text(text, encoding="utf-8")
     home = tmp_path / "home"
     done = sw("crawl", "--config", str(config), "--base-url", "http://127.0.0.1:9", home=home, timeout=60)
-    assert done.returncode != 0, done.stdout
+    assert done.returncode == 2, (done.returncode, done.stdout)  # bad input, like a bad argument
     assert "Traceback" not in done.stderr and needle in done.stderr and "bad.toml" in done.stderr, done.stderr
     assert "(and 1 more" not in done.stderr  # the one error, not a consequence of an unrelated one
     assert not home.exists() or not any(home.rglob("*.db"))

@@ -569,9 +569,9 @@ def test_sigint_when_idle_stops_at_once(tmp_path: Path, start_process: Any) -> N
     assert "no job is running" in proc.output and "storewatch scheduler stopped." in proc.output
 
 
-def test_invalid_cron_through_the_cli_exits_1_naming_the_key(tmp_path: Path, start_process: Any) -> None:
+def test_invalid_cron_through_the_cli_exits_2_naming_the_key(tmp_path: Path, start_process: Any) -> None:
     config = write_config(tmp_path, cron="0 3 * * * *")
     proc = start_process("--config", str(config), "--db", db_url_for(tmp_path, "sw.db"))
-    assert proc.finish() == 1
+    assert proc.finish() == 2  # bad input in the config file, like a bad argument
     assert "key 'schedule.cron'" in proc.output and "6 field(s), not 5" in proc.output
     assert "Traceback" not in proc.output
