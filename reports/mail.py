@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import io
 import logging
 import os
 import smtplib
 import ssl
 import uuid
+import zipfile
 from dataclasses import dataclass
 from datetime import UTC
 from email import message_from_bytes, policy
@@ -25,6 +27,10 @@ from typing import Literal, Protocol
 from reports.build import Report
 
 log = logging.getLogger(__name__)
+
+# Many mail servers and phone clients balk at large messages: past this the full report is attached
+# zipped (an alert table compresses ~30x; every desktop and phone opens a zip).
+MESSAGE_BUDGET = 1_000_000
 
 
 class MailError(RuntimeError):
@@ -87,11 +93,28 @@ def build_message(
             filename=f"{image.cid.split('@')[0]}.{image.subtype}",
         )
     if attach_full:
-        msg.add_attachment(report.html_archive, subtype="html", charset="utf-8", filename=report.filename)
+        _attach_full_report(msg, report)
     # MIME boundaries are random by default; derive them from the content so the build stays pure.
     for i, part in enumerate(p for p in msg.walk() if p.is_multipart()):
         part.set_boundary(f"=_storewatch_{digest}_{i}")
     return msg
+
+
+def _attach_full_report(msg: EmailMessage, report: Report) -> None:
+    """The full report as HTML, or zipped when as HTML it would push the message past MESSAGE_BUDGET."""
+    html = report.html_archive.encode("utf-8")
+    # base64 grows the attachment by 4/3 plus line breaks; the rest of the message is already built.
+    if len(msg.as_bytes()) + len(html) * 1.37 < MESSAGE_BUDGET:
+        msg.add_attachment(report.html_archive, subtype="html", charset="utf-8", filename=report.filename)
+        return
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        # A fixed timestamp keeps build_message pure.
+        info = zipfile.ZipInfo(report.filename, date_time=report.generated_at.timetuple()[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED
+        zf.writestr(info, html)
+    log.info("full report is %d bytes: attached zipped (%d bytes)", len(html), buf.tell())
+    msg.add_attachment(buf.getvalue(), maintype="application", subtype="zip", filename=f"{report.filename}.zip")
 
 
 class Transport(Protocol):

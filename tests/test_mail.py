@@ -84,6 +84,28 @@ def test_build_message_is_pure_and_carries_every_part(report):
     assert attachments[0].get_content().rstrip("\n") == report.html_archive.rstrip("\n")
 
 
+def test_a_full_report_too_large_for_mail_is_attached_zipped(smtp):
+    """3,000+ alerts make the full report too big to attach as is: it arrives zipped, whole, and the
+    message stays under 1 MB."""
+    import io
+    import zipfile
+
+    from reports.samples import many_alerts
+
+    big = build_report(many_alerts(T, 4000), language="en", generated_at=T, series=sample_series(T))
+    assert len(big.html_archive.encode()) > 1_000_000  # as HTML it could not fit
+    controller, inbox = smtp
+    SmtpTransport(controller.hostname, controller.port, "none").send(message(big))
+    [got] = inbox.messages
+    assert len(got.as_bytes()) < 1_000_000
+    [attachment] = list(got.iter_attachments())
+    assert attachment.get_filename() == "storewatch-20261123-060000-en.html.zip"
+    with zipfile.ZipFile(io.BytesIO(attachment.get_content())) as zf:
+        assert zf.namelist() == ["storewatch-20261123-060000-en.html"]
+        assert zf.read(zf.namelist()[0]).decode("utf-8") == big.html_archive
+    assert message(big).as_bytes() == message(big).as_bytes()  # still pure
+
+
 def test_mail_arrives_with_its_inline_images(smtp, report):
     controller, inbox = smtp
     SmtpTransport(controller.hostname, controller.port, "none").send(message(report))
