@@ -52,9 +52,10 @@ def test_bulk_histories_equal_per_asin_histories(store: Store, monkeypatch: pyte
         run_id = store.start_run("crawl", ["us", "de"])
         for asin in rng.sample(asins, 17):
             for mp in ("us", "de"):
-                # Same-second fetches happen (a retried page): ties are ordered by insertion.
-                at = T0 + timedelta(days=day, seconds=rng.choice([0, 0, 1, 30]))
-                store.save_product(run_id, reading(rng, asin, mp, at))
+                at = T0 + timedelta(days=day, seconds=rng.choice([0, 1, 30]))
+                # A page read twice in the same second (a retry): ties are ordered by insertion.
+                for _ in range(rng.choice([1, 1, 2])):
+                    store.save_product(run_id, reading(rng, asin, mp, at))
         store.finish_run(run_id, "complete", {})
     since = T0 + timedelta(days=3)
     for mp in ("us", "de"):
