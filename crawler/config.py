@@ -119,7 +119,9 @@ class ProductConfig(_Model):
     expected: Expected = Expected()
     price_floor: Decimal | None = Field(default=None, ge=0)
     fetch: FetchMode | None = None
-    checks_per_day: int = Field(default=1, ge=1, le=24)  # own listings: buy-box share needs several
+    # Own listings: reads a day, the nightly crawl included (buy-box share needs several); the largest
+    # value of a marketplace's own products plans its intraday runs unless schedule.own_listings_cron is set.
+    checks_per_day: int = Field(default=1, ge=1, le=24)
     versus: tuple[str, ...] = ()  # a competitor's own ASINs it competes with (empty: all on its marketplace)
 
     _a = field_validator("asin")(lambda v: _asin(v))

@@ -2,7 +2,9 @@
 
 Jobs, all calling `crawler.cycle:run_cycle` by textual reference so the job store can persist them:
 - `crawl:<mk>`: the nightly crawl of one marketplace at `schedule.cron`, in that marketplace's time zone;
-- `own:<mk>`: the intraday check of own listings at `schedule.own_listings_cron` (same time zone), for
+- `own:<mk>`: the intraday check of own listings at `schedule.own_listings_cron` (same time zone), or
+  else `checks_per_day - 1` times a day evenly after the nightly crawl (the largest value of the
+  marketplace's own products; see `intraday_cron`), for
   marketplaces that have own products;
 - `report`: the one consolidated report at `report.send_at` in `report.timezone`.
 
@@ -143,8 +145,14 @@ def plan_jobs(config: Config, config_path: str | Path) -> list[JobSpec]:
         tz = get_marketplace(mk).timezone
         trigger = _trigger(config_path, ("schedule", "cron"), sched.cron, tz)
         specs.append(JobSpec(f"crawl:{mk}", "crawl", (mk,), tz, trigger, f"nightly crawl, {mk}"))
-        if sched.own_listings_cron and mk in own_markets:
+        if mk not in own_markets:
+            continue
+        if sched.own_listings_cron:
             trigger = _trigger(config_path, ("schedule", "own_listings_cron"), sched.own_listings_cron, tz)
+            specs.append(JobSpec(f"own:{mk}", "own", (mk,), tz, trigger, f"own listings, {mk}"))
+        elif cron := intraday_cron(sched.cron, max(p.checks_per_day for p in config.products
+                                                    if p.own and p.marketplace == mk)):
+            trigger = _trigger(config_path, ("schedule", "cron"), cron, tz)
             specs.append(JobSpec(f"own:{mk}", "own", (mk,), tz, trigger, f"own listings, {mk}"))
     report_tz = config.report.timezone
     hour, minute = config.report.send_at.split(":")
@@ -153,6 +161,19 @@ def plan_jobs(config: Config, config_path: str | Path) -> list[JobSpec]:
     )
     specs.append(JobSpec("report", "report", markets, report_tz, report_trigger, "daily report"))
     return specs
+
+
+def intraday_cron(nightly: str, checks_per_day: int) -> str | None:
+    """The own-listing checks a day beyond the nightly crawl (which is one of them), evenly spaced after
+    it: 4 checks with the crawl at 03:00 -> 09:00, 15:00, 21:00. None for one check a day. A nightly cron
+    other than "M H * * *" anchors the spacing at midnight."""
+    if checks_per_day <= 1:
+        return None
+    minute, hour = (nightly.split() + ["", ""])[:2]
+    if not (minute.isdigit() and hour.isdigit()):
+        minute, hour = "0", "0"
+    hours = sorted({(int(hour) + i * 24 // checks_per_day) % 24 for i in range(1, checks_per_day)})
+    return f"{int(minute)} {','.join(map(str, hours))} * * *"
 
 
 def _trigger(config_path: str | Path, loc: tuple[str, ...], expr: str, tz: str) -> CronTrigger:

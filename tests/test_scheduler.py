@@ -245,6 +245,38 @@ def test_nightly_crawl_fires_at_3am_in_each_marketplaces_own_time_zone(
     assert runner.scheduler.get_job("own:us").next_run_time == datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("nightly,checks,expected", [
+    ("0 3 * * *", 4, "0 9,15,21 * * *"),  # the nightly crawl is one of the four
+    ("30 22 * * *", 3, "30 6,14 * * *"),
+    ("0 3 * * *", 1, None),
+    ("0 */12 * * *", 2, "0 12 * * *"),  # not a plain daily time: spaced from midnight
+])
+def test_intraday_checks_are_spaced_evenly_after_the_nightly_crawl(nightly: str, checks: int,
+                                                                   expected: str | None) -> None:
+    from crawler.scheduler import intraday_cron
+
+    assert intraday_cron(nightly, checks) == expected
+
+
+def test_checks_per_day_plans_the_own_listing_runs_without_an_explicit_cron(tmp_path: Path) -> None:
+    from crawler.config import load_config
+    from crawler.scheduler import plan_jobs
+
+    text = US_DE.replace('own_listings_cron = "0 */4 * * *"\n', "").replace(
+        'own = true', 'own = true\nchecks_per_day = 3')
+    config = write_config(tmp_path, text)
+    specs = {j.id: j for j in plan_jobs(load_config(config), config)}
+    assert set(specs) == {"crawl:us", "crawl:de", "own:us", "report"}
+    start = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # 04:00 in Los Angeles, after the 03:00 crawl
+    fires, t = [], start
+    for _ in range(3):
+        t = specs["own:us"].trigger.get_next_fire_time(None, t + timedelta(seconds=1))
+        fires.append(t.astimezone(ZoneInfo("America/Los_Angeles")).hour)
+    assert fires == [11, 19, 11]  # 03:00 + 8 h and + 16 h, local time
+    no_extra = write_config(tmp_path, US_DE.replace('own_listings_cron = "0 */4 * * *"\n', ""))
+    assert "own:us" not in {j.id for j in plan_jobs(load_config(no_extra), no_extra)}
+
+
 def test_missed_runs_coalesce_into_one_within_grace_and_none_outside(
     tmp_path: Path, clock: Clock, make_runner: Any
 ) -> None:
