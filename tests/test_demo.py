@@ -3,6 +3,7 @@ monitors, the report in the archive and the email in the outbox."""
 from __future__ import annotations
 
 import email
+import json
 import os
 import subprocess
 import sys
@@ -22,7 +23,11 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     out = proc.stdout
     assert "day1: run 1 complete" in out and "day2: run 2 complete" in out
     knife = catalog.load("day1").by_key("us-knife")
-    assert knife.asin in out and "buybox_lost" in out  # the lookalike took the own buy box on day 2
+    assert knife.asin in out and "Buy box lost" in out  # the lookalike took the own buy box on day 2
+    db = next(line.split("--db ", 1)[1].strip() for line in out.splitlines() if "storewatch alerts --db" in line)
+    listed = subprocess.run([sys.executable, "-c", "from crawler.cli import entry; entry()", "alerts", "--db", db,
+                             "--json"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60, check=False)
+    assert any(a["monitor"] == "buybox_lost" and a["subject"] == knife.asin for a in json.loads(listed.stdout))
     reports = list((tmp_path / "demo" / "reports").glob("storewatch-*-en.html"))
     assert len(reports) == 1 and str(reports[0]) in out.replace("\n", "")
     html = reports[0].read_text(encoding="utf-8")

@@ -60,7 +60,7 @@ def demo(
                           f"{summary['counts']['pages']} pages, {summary['alerts']} alerts")
         with console.status("writing the report ..."):
             delivery = report_and_deliver(str(config_path), db_url, home)
-    show_result(console, db_url, delivery, time.monotonic() - started)
+    show_result(console, db_url, delivery, time.monotonic() - started, language)
 
 
 class RemoteStorefront:
@@ -126,33 +126,32 @@ def report_and_deliver(config_path: str, db_url: str, home: Path) -> Any:
     return report, deliver(report, config, home)
 
 
-def show_result(console: Any, db_url: str, delivery: Any, seconds: float) -> None:
+def show_result(console: Any, db_url: str, delivery: Any, seconds: float, language: str = "en") -> None:
     from rich.markup import escape
     from rich.table import Table
 
     from crawler.session import storage
+    from reports import i18n
+    from reports.messages import message
 
     report, result = delivery
     console.print(f"\n[bold]{escape(report.subject)}[/bold]")
     with storage(db_url) as s:
         run = s.store.runs(limit=1)[0]
         alerts = s.store.alerts_for_run(run.id)
+    # Three columns, so an 80-column terminal still reads one alert per row; the details are in the
+    # report and in `storewatch alerts --json`.
     table = Table(title="Day 2 alerts (most important first)")
-    for col in ("severity", "monitor", "subject", "field", "before", "after"):
-        table.add_column(col, overflow="fold", max_width=40)
-    for a in alerts[:25]:
-        table.add_row(a.severity.value, a.monitor, f"{a.subject} ({a.marketplace})", a.field or "",
-                      escape(_short(a.before)), escape(_short(a.after)))
+    table.add_column("severity", no_wrap=True)
+    table.add_column("subject", no_wrap=True)
+    table.add_column("what happened", overflow="fold")
+    with i18n.use_language(language):  # the same sentences as the report, in its language
+        for a in alerts[:25]:
+            table.add_row(a.severity.value, escape(f"{a.subject} ({a.marketplace})"), escape(message(a)))
     console.print(table)
     if len(alerts) > 25:
         console.print(f"... and {len(alerts) - 25} more in the report")
     console.print(f"Report: {result.report_path}")
     console.print(f"Email: {escape(result.email)}")
+    console.print(f"Every alert in full: storewatch alerts --db {db_url}", soft_wrap=True)
     console.print(f"Finished in {seconds:.0f} s.")
-
-
-def _short(value: Any) -> str:
-    if value is None:
-        return "—"
-    text = str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
