@@ -19,7 +19,8 @@ from reports import i18n
 from reports.i18n import N_
 
 MAX_TEXT = 160  # scraped strings longer than this are cut; the product page has the rest
-PERCENT_NAMES = frozenset({"percent", "percent_change", "share", "threshold", "buybox_share"})
+PERCENT_NAMES = frozenset({"percent", "percent_change", "share", "threshold", "buybox_share",
+                           "rating_histogram"})  # the histogram holds each star count's percent
 SIGNED_NAMES = frozenset({"percent_change"})  # a change: "+12.5%"
 MONEY_NAMES = frozenset(
     {

@@ -151,6 +151,7 @@ def test_values_are_formatted_per_language():
         assert format_value(Decimal(42), "share") == "42%"
         assert format_value(Decimal("12.5"), "percent_change") == "+12.5%"
         assert format_value(Decimal("12.5"), "percent") == "12.5%"
+        assert format_value(8, "rating_histogram") == "8%"  # a star count's share of all ratings
         assert format_value(Money(Decimal(3), "JPY")) == "¥3"
         assert format_value(None) == "not shown"
         assert messages.before_after(a) == ("price", "€1,299.50", "€1,199.00")
