@@ -60,6 +60,8 @@ def test_readable_table_and_second_check_without_changes(storefront_reset, home:
     rc, _, out, err = storewatch(*args, home=home)
     assert rc == 0, err
     assert "東京トレーディング" in out and "No earlier check" in out
+    rank, category = lantern.bsr[0]
+    assert f"#{rank:,} in {category}" in out  # best-sellers ranks spelled out, not counted
     rc, _, out, _ = storewatch(*args, home=home)
     assert rc == 0 and "No change since" in out
 

@@ -27,6 +27,8 @@ def _show(value: Any) -> str:
             return "—"
         if all(isinstance(v, str) for v in value):
             return escape(" | ".join(value))
+        if all(isinstance(v, dict) and v.keys() == {"rank", "category"} for v in value):  # best-sellers ranks
+            return escape(" | ".join(f"#{v['rank']:,} in {v['category']}" for v in value))
         return escape(f"{len(value)} item(s)")
     if isinstance(value, dict):
         return escape(", ".join(f"{k}: {v}" for k, v in value.items() if v is not None))
