@@ -129,7 +129,9 @@ def print_list(pages: list[Any]) -> None:
     first = next((p for p in pages if p.outcome.value == "ok"), None)
     title = (first.name if first else None) or "list"
     table = Table(title=escape(title))
-    _text_column(table, "list", 20)
+    landing = any(e.list for p in pages for e in p.entries)  # the all-departments page: several lists
+    if landing:
+        _text_column(table, "list", 20)
     table.add_column("rank", no_wrap=True, min_width=4)
     _id_column(table, "asin", 10)
     _text_column(table, "title", 24)
@@ -137,8 +139,8 @@ def print_list(pages: list[Any]) -> None:
         table.add_column(col, no_wrap=True, min_width=len(col))
     for p in pages:
         for e in p.entries:
-            table.add_row(_show(e.list), str(e.rank), e.asin, _show(e.title), _show(e.price),
-                          _show(e.rating), _show(e.review_count))
+            cells = [str(e.rank), e.asin, _show(e.title), _show(e.price), _show(e.rating), _show(e.review_count)]
+            table.add_row(*([_show(e.list)] if landing else []), *cells)
     console.print(table)
     for p in pages:
         if not p.outcome.readable:
