@@ -75,11 +75,11 @@ def main() -> int:
 
 def _check(pages: list[Path]) -> int:
     """Parse every page with IdScope.css / by_id compared, query by query, to the node's own css walk."""
-    from spiders.parsers import common
+    from spiders.parsers import dom
 
     bad: list[str] = []
     count = 0
-    css, by_id = common.IdScope.css, common.IdScope.by_id
+    css, by_id = dom.IdScope.css, dom.IdScope.by_id
 
     def same(got: list, query: str, ref: list) -> None:
         nonlocal count
@@ -97,13 +97,13 @@ def _check(pages: list[Path]) -> int:
         same(got, "#" + ident, self.node.css(f'[id="{ident}"]'))
         return got
 
-    common.IdScope.css, common.IdScope.by_id = checked_css, checked_by_id
+    dom.IdScope.css, dom.IdScope.by_id = checked_css, checked_by_id
     try:
         for page in pages:
             mk, asin = page.stem.split("-", 1)
             parse_product(page.read_bytes(), f"{marketplaces.get(mk).base_url}/dp/{asin}", mk)
     finally:
-        common.IdScope.css, common.IdScope.by_id = css, by_id
+        dom.IdScope.css, dom.IdScope.by_id = css, by_id
     print(f"{count} scoped queries checked, {len(bad)} differ: {sorted(set(bad))}")
     return 1 if bad else 0
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 _WS_RE = re.compile(r"[\s\u00a0\u202f\u2009\u200b\u200e\u200f\ufeff]+")
@@ -145,95 +144,3 @@ def percent(text: str | None) -> int | None:
         return None
     v = int(m.group(1))
     return v if 0 <= v <= 100 else None
-
-
-# A selector part that can only match at or below an element with a known id: its leftmost compound names
-# the id ("#buybox .price", "input#ASIN") or an id prefix ("[id^=couponBadge] a").
-_PART_ID_RE = re.compile(r"^[\w-]*#([A-Za-z][\w-]*)(?:[.\[:][^()]*)?$")
-_PART_PREFIX_RE = re.compile(r"""^\[id\^=["']?([\w-]+)["']?\]$""")
-_PURE_ID_RE = re.compile(r"#[A-Za-z][\w-]*")
-
-
-class IdScope:
-    """A subtree whose elements with an id are listed once, so a selector made of "#id" and "#id compound"
-    parts ("#a, #b .price") is a dict lookup plus walks of those small containers, not a walk of the subtree.
-
-    Lexbor's cost per walk grows with the number of selectors in the list (a 38-id list costs as much as
-    15 single walks), while one `[id]` walk costs about one single walk. Results are what `node.css` gives
-    (page order, each node once); any other selector, or a case where containers nest or sit above the
-    subtree, runs on the subtree as usual. The subtree must not change while the scope is in use.
-    `indexed=False` (a quirks-mode document, where lexbor matches ids case-insensitively) runs every query
-    on the subtree.
-    """
-
-    __slots__ = ("_above", "_ids", "_memo", "node")
-
-    def __init__(self, node, indexed: bool = True) -> None:
-        self.node = node
-        ids: dict[str | None, list] = {}
-        for pos, n in enumerate(node.css("[id]") if indexed else ()):
-            ids.setdefault(n.id, []).append((pos, n))
-        self._ids: dict[str | None, list] | None = ids if indexed else None
-        # ids of the subtree's ancestors: "#X y" also matches below an #X that encloses the whole subtree
-        self._above: set[str | None] = set()
-        cur = getattr(node, "parent", None)
-        while cur is not None:
-            self._above.add(cur.id)
-            cur = cur.parent
-        self._memo: dict[str, list] = {}
-
-    def by_id(self, ident: str) -> list:
-        """The elements with this id, in page order."""
-        if self._ids is None:
-            return self.node.css("#" + ident)
-        return [n for _, n in self._ids.get(ident, ())]
-
-    def css(self, query: str) -> list:
-        got = self._memo.get(query)
-        if got is None:
-            got = self._lookup(query) if self._ids is not None else None
-            if got is None:
-                got = self.node.css(query)
-            self._memo[query] = got
-        return list(got)
-
-    def css_first(self, query: str):
-        got = self.css(query)
-        return got[0] if got else None
-
-    def _lookup(self, query: str) -> list | None:
-        assert self._ids is not None  # only called on an indexed scope
-        parts = [part.strip() for part in query.split(",")]
-        if all(_PURE_ID_RE.fullmatch(part) for part in parts):
-            # ids alone: positions come from one walk, so sorting them gives page order whatever the nesting
-            found = {n.mem_id: (pos, n) for part in parts for pos, n in self._ids.get(part[1:], ())}
-            return [n for _, n in sorted(found.values(), key=lambda hit: hit[0])]
-        # Otherwise every match is at or below an element with one of the named ids: run the real query
-        # on the outermost of those (disjoint, so their results follow each other in page order).
-        containers: dict[int, tuple[int, Any]] = {}
-        for part in parts:
-            lead = part.split(None, 1)[0] if part else ""
-            m = _PART_ID_RE.match(lead)
-            if m is not None:
-                if m.group(1) in self._above:
-                    return None
-                hits = self._ids.get(m.group(1), ())
-            else:
-                m = _PART_PREFIX_RE.match(lead)
-                if m is None:
-                    return None
-                prefix = m.group(1)
-                if any(i and i.startswith(prefix) for i in self._above):
-                    return None
-                hits = [hit for ident, group in self._ids.items() if ident and ident.startswith(prefix)
-                        for hit in group]
-            for pos, n in hits:
-                containers[n.mem_id] = (pos, n)
-        out = []
-        for _, n in sorted(containers.values(), key=lambda c: c[0]):
-            cur = n.parent
-            while cur is not None and cur.mem_id not in containers:
-                cur = cur.parent
-            if cur is None:  # outermost
-                out += n.css(query)
-        return out

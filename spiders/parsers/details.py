@@ -12,7 +12,8 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.records import Rank, Review
 from spiders.parsers.buybox import is_hidden, text_of
-from spiders.parsers.common import IdScope, clean, parse_count, parse_rating, percent
+from spiders.parsers.common import clean, parse_count, parse_rating, percent
+from spiders.parsers.dom import IdScope
 
 _BSR_LABEL_RE = re.compile(
     r"best\s*sellers?\s*rank|bestseller-rang|bestsellerrang|más vendidos|mais vendidos|meilleures ventes"

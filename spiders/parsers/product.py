@@ -29,8 +29,9 @@ from crawler.marketplaces import Marketplace
 from crawler.records import BuyboxState, Outcome, ProductSnapshot
 from spiders.parsers.blocks import detect_block
 from spiders.parsers.buybox import is_hidden, read_buybox, text_of
-from spiders.parsers.common import IdScope, asin_from_url, clean, parse_count, parse_rating
+from spiders.parsers.common import asin_from_url, clean, parse_count, parse_rating
 from spiders.parsers.details import read_details
+from spiders.parsers.dom import IdScope
 
 log = logging.getLogger(__name__)
 
@@ -107,12 +108,12 @@ def parse_product(html: str | bytes, url: str, marketplace: str | None = None,
     tree = LexborHTMLParser(doc)
     # inline scripts are most of the page; dropping them keeps text() free of JSON blobs
     tree.strip_tags(["script", "style", "noscript", "template"])
-    # Id lookups answer most queries: one `[id]` walk of the tree, and one of the centre and right columns
-    # (#ppd) where the buy box, title block and twister are; queries scoped there are 3x cheaper.
+    # Id lookups answer most queries: one `[id]` walk of the tree, whose index also serves the centre and
+    # right columns (#ppd) where the buy box, title block and twister are; queries scoped there are cheaper.
     indexed = _DOCTYPE_RE.match(_s(doc[:2048])) is not None
     page = IdScope(tree, indexed)
     root_node = page.css_first("#ppd") or page.css_first("#dp-container") or tree.body
-    root: Any = IdScope(root_node, indexed) if root_node is not None else page
+    root: Any = page.within(root_node) if root_node is not None else page
     page_asins = _page_asins(root) or _page_asins(tree)
     asin = asked or (page_asins[0] if page_asins else "")
     title = _title(page)
