@@ -18,6 +18,14 @@ _ASIN_PATH_RE = re.compile(
 )
 _SELLER_RE = re.compile(r"[?&;](?:amp;)?(?:seller|merchantID|me|smid)=([A-Z0-9]{8,20})(?=[&#;\"']|$)")
 _DECIMAL_RE = re.compile(r"\d+(?:[.,]\d+)?")
+_SCALE_FIRST_RE = re.compile(r"^\s*5\D")
+_SCALE_FIRST_DECIMAL_RE = re.compile(r"^\s*5[.,]")
+_COUNT_RE = re.compile(r"\d[\d.,\u00a0\u202f ]*")
+_THOUSANDS_RE = re.compile(r"\s?[kK]\b")
+_SHORT_RE = re.compile(r"\d+(?:[.,]\d)?")
+_GROUP_SEP_RE = re.compile(r"[.,\u00a0\u202f ]")
+_LAKH_RE = re.compile(r"\d{1,2}(?:,\d{2})*,\d{3}")
+_NON_DIGIT_RE = re.compile(r"\D")
 
 
 def clean(text: str | None) -> str | None:
@@ -59,7 +67,7 @@ def parse_rating(text: str | None) -> Decimal | None:
         return None
     if len(nums) == 1:
         cand = nums[0]
-    elif re.match(r"^\s*5\D", t) and not re.match(r"^\s*5[.,]", t):
+    elif _SCALE_FIRST_RE.match(t) and not _SCALE_FIRST_DECIMAL_RE.match(t):
         # "5つ星のうち4.6", "5 सितारों में से 4.6": scale first
         cand = nums[1]
     else:
@@ -82,19 +90,19 @@ def parse_count(text: str | None) -> int | None:
     t = clean(text)
     if not t:
         return None
-    m = re.search(r"\d[\d.,\u00a0\u202f ]*", t)
+    m = _COUNT_RE.search(t)
     if not m:
         return None
     raw = m.group(0).strip()
     tail = t[m.end():m.end() + 2]
-    if re.match(r"\s?[kK]\b", tail) and re.fullmatch(r"\d+(?:[.,]\d)?", raw):
+    if _THOUSANDS_RE.match(tail) and _SHORT_RE.fullmatch(raw):
         return int(Decimal(raw.replace(",", ".")) * 1000)
     # "1,234" / "1.234" / "1 234": separators between 3-digit groups; a lone "4.6" is no count
-    groups = re.split(r"[.,\u00a0\u202f ]", raw)
-    lakh = re.fullmatch(r"\d{1,2}(?:,\d{2})*,\d{3}", raw)  # Indian grouping 1,00,000
+    groups = _GROUP_SEP_RE.split(raw)
+    lakh = _LAKH_RE.fullmatch(raw)  # Indian grouping 1,00,000
     if len(groups) > 1 and not all(len(g) == 3 for g in groups[1:]) and not lakh:
         return int(groups[0]) if groups[0] else None
-    digits = re.sub(r"\D", "", raw)
+    digits = _NON_DIGIT_RE.sub("", raw)
     return int(digits) if digits else None
 
 

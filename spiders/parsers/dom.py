@@ -116,9 +116,10 @@ class IdScope:
             # ids alone: positions come from one walk, so sorting them gives page order whatever the nesting
             found = {n.mem_id: (pos, n) for part in parts for pos, n in self._hits(part[1:])}
             return [n for _, n in sorted(found.values(), key=lambda hit: hit[0])]
-        # Otherwise every match is at or below an element with one of the named ids: run the real query
-        # on the outermost of those (disjoint, so their results follow each other in page order).
-        containers: dict[int, tuple[int, Any]] = {}
+        # Otherwise every match is at or below an element with one of the named ids: run the query on the
+        # outermost of those (disjoint, so their results follow each other in page order), each with only the
+        # parts led by an id inside it (lexbor's walk costs more per selector in the list).
+        containers: dict[int, tuple[int, Any, list[str]]] = {}
         for part in parts:
             lead = part.split(None, 1)[0] if part else ""
             m = _PART_ID_RE.match(lead)
@@ -135,14 +136,20 @@ class IdScope:
                     return None
                 hits = self._affix_hits(op, text)
             for pos, n in hits:
-                containers[n.mem_id] = (pos, n)
-        out = []
-        for _, n in sorted(containers.values(), key=lambda c: c[0]):
+                containers.setdefault(n.mem_id, (pos, n, []))[2].append(part)
+        outer: dict[int, tuple[int, Any, list[str]]] = {}
+        for key, (pos, n, led) in containers.items():
+            top = key
             cur = n.parent
-            while cur is not None and cur.mem_id not in containers:
+            while cur is not None:
+                if cur.mem_id in containers:
+                    top = cur.mem_id
                 cur = cur.parent
-            if cur is None:  # outermost
-                out += n.css(query)
+            group = outer.setdefault(top, (containers[top][0], containers[top][1], []))[2]
+            group += [part for part in led if part not in group]
+        out = []
+        for _, n, led in sorted(outer.values(), key=lambda c: c[0]):
+            out += n.css(", ".join(led))
         return out
 
 

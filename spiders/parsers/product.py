@@ -47,8 +47,6 @@ _SCRIPT_PATTERNS = {
     "color_images": r"""colorImages['"]\s*:\s*\{\s*['"]initial['"]\s*:\s*\[""",
     "img_url": r'"(hiRes|large)"\s*:\s*"(https?://[^"]+)"',
     "entry_split": r"\}\s*,\s*\{",
-    "{": r"[{}]",
-    "[": r"[\[\]]",
 }
 _SRE: dict[type, dict[str, re.Pattern]] = {
     str: {k: re.compile(v) for k, v in _SCRIPT_PATTERNS.items()},
@@ -254,11 +252,11 @@ def _script_data(doc: Any) -> _Scripts:
         if twister != -1 else None
     if am:
         window = am.string
-        variations += [_s(a) for a in rx["asin_key"].findall(_balanced(window, am.end() - 1, 300_000, rx["{"]))]
+        variations += [_s(a) for a in rx["asin_key"].findall(_balanced(window, am.end() - 1, 300_000, lit("{")))]
     images: list[str] = []
     cm = _near(doc, lit("colorImages"), rx["color_images"], 80)
     if cm:
-        chunk = _balanced(doc, cm.end() - 1, 200_000, rx["["])
+        chunk = _balanced(doc, cm.end() - 1, 200_000, lit("["))
         for entry in rx["entry_split"].split(chunk):
             urls = {_s(k): _s(v) for k, v in rx["img_url"].findall(entry)}
             url = urls.get("hiRes") or urls.get("large")
@@ -267,26 +265,44 @@ def _script_data(doc: Any) -> _Scripts:
     return _Scripts(parent, list(dict.fromkeys(variations)), images)
 
 
-def _balanced(doc: Any, start: int, limit: int, brackets: re.Pattern) -> Any:
-    """The bracketed span opening at `start` (strings not tracked: enough for Amazon's data blobs)."""
-    depth = 0
+def _balanced(doc: Any, start: int, limit: int, opener: Any) -> Any:
+    """The bracketed span opening at `start` (strings not tracked: enough for Amazon's data blobs).
+
+    Closing bracket to closing bracket, counting the openers between: a data blob has many brackets."""
+    closer = {"{": "}", "[": "]", b"{": b"}", b"[": b"]"}[opener]
     end = min(len(doc), start + limit)
-    for m in brackets.finditer(doc, start, end):
-        depth += 1 if m.group(0) in ("{", "[", b"{", b"[") else -1
+    depth, pos = 1, start + 1
+    while True:
+        close = doc.find(closer, pos, end)
+        if close == -1:
+            return doc[start:end]
+        depth += doc.count(opener, pos, close) - 1
         if depth == 0:
-            return doc[start:m.end()]
-    return doc[start:end]
+            return doc[start:close + 1]
+        pos = close + 1
 
 
 # ---------------------------------------------------------------- identity
 
+_ASIN_FIELDS = "input#ASIN, input[name='ASIN'], input[name='ASIN.0'], #centerCol[data-asin], #ppd[data-asin]"
+
+
 def _page_asins(tree: Tree) -> list[str]:
-    out = []
-    for node in tree.css("input#ASIN, input[name='ASIN'], input[name='ASIN.0'], #centerCol[data-asin], #ppd[data-asin]"):
-        v = (node.attributes.get("value") or node.attributes.get("data-asin") or "").strip().upper()
-        if _ASIN_RE.match(v):
-            out.append(v)
-    return list(dict.fromkeys(out))
+    """The ASINs the page's own fields carry, in page order."""
+    if isinstance(tree, IdScope):
+        # the id-led fields come from the index, the named inputs from a walk for just them; when all agree
+        # (the usual case) their page order does not matter
+        found = tree.css("input#ASIN, #centerCol[data-asin], #ppd[data-asin]") + \
+            tree.node.css("input[name='ASIN'], input[name='ASIN.0']")
+        values = list(dict.fromkeys(_asin_value(node) for node in found))
+        if len([v for v in values if v]) <= 1:
+            return [v for v in values if v]
+    return list(dict.fromkeys(v for node in tree.css(_ASIN_FIELDS) if (v := _asin_value(node))))
+
+
+def _asin_value(node) -> str:
+    v = (node.attributes.get("value") or node.attributes.get("data-asin") or "").strip().upper()
+    return v if _ASIN_RE.match(v) else ""
 
 
 def _title(page: IdScope) -> str | None:
