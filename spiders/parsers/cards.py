@@ -17,7 +17,7 @@ from crawler.marketplaces import Marketplace
 from crawler.marketplaces import from_url as market_from_url
 from crawler.marketplaces import get as get_marketplace
 from crawler.records import Money, Outcome, is_asin
-from spiders.parsers.common import clean, decode  # noqa: F401  (re-exported for the card parsers)
+from spiders.parsers.common import attr, clean, decode  # noqa: F401  (re-exported for the card parsers)
 from spiders.parsers.money import parse_money, parse_split_price
 
 _WS_RE = re.compile(r"[\s\u00a0\u202f\u2009\u200b\u200e\u200f\ufeff]+")
@@ -260,10 +260,10 @@ def buy_price(container, market: Marketplace, skip=None) -> Money | None:
     """The first `.a-price` in `container` that is a price to pay: struck list prices and unit prices
     (`.a-text-price`, `data-a-strike`, `data-a-color="secondary"`) are skipped, as are nodes under `skip`."""
     for node in container.css(".a-price"):
-        classes = (node.attributes.get("class") or "").split()
-        if "a-text-price" in classes or node.attributes.get("data-a-strike") == "true":
+        classes = (attr(node, "class") or "").split()
+        if "a-text-price" in classes or attr(node, "data-a-strike") == "true":
             continue
-        if node.attributes.get("data-a-color") == "secondary":
+        if attr(node, "data-a-color") == "secondary":
             continue
         if skip is not None and has_ancestor(node, container, skip):
             continue
@@ -285,7 +285,7 @@ def has_ancestor(node, stop, predicate) -> bool:
 
 
 def classes(node) -> list[str]:
-    return (node.attributes.get("class") or "").split()
+    return (attr(node, "class") or "").split()
 
 
 def valid_asin(value: str | None) -> str | None:

@@ -36,6 +36,15 @@ def clean(text: str | None) -> str | None:
     return out or None
 
 
+def attr(node, name: str) -> str | None:
+    """`node.attributes.get(name)` without building the node's whole attribute dict (several times cheaper);
+    None on a text, comment or document node, as there."""
+    try:
+        return node.attrs.get(name)
+    except TypeError:  # not an element
+        return None
+
+
 def decode(html: str | bytes) -> str:
     """Bytes to text: UTF-8 (what Amazon serves), else the <meta charset> the page names, else Latin-1."""
     if isinstance(html, str):
@@ -51,6 +60,18 @@ def decode(html: str | bytes) -> str:
         except LookupError:
             pass
     return html.decode("utf-8", errors="replace")
+
+
+def decode_page(html: str | bytes) -> tuple[str, str | bytes]:
+    """`decode(html)`, and what to hand lexbor for it: UTF-8 bytes as they came (lexbor reads bytes as UTF-8, so
+    the tree is the same, without encoding a decoded megabyte page back to UTF-8), else the text."""
+    if isinstance(html, (bytes, bytearray)):
+        try:
+            return html.decode("utf-8"), html
+        except UnicodeDecodeError:
+            pass
+    text = decode(html)
+    return text, text
 
 
 def parse_rating(text: str | None) -> Decimal | None:

@@ -29,7 +29,7 @@ from crawler.marketplaces import Marketplace
 from crawler.records import BuyboxState, Outcome, ProductSnapshot
 from spiders.parsers.blocks import detect_block
 from spiders.parsers.buybox import is_hidden, read_buybox, text_of
-from spiders.parsers.common import asin_from_url, clean, parse_count, parse_rating
+from spiders.parsers.common import asin_from_url, attr, clean, parse_count, parse_rating
 from spiders.parsers.details import read_details
 from spiders.parsers.dom import IdScope
 
@@ -301,7 +301,7 @@ def _page_asins(tree: Tree) -> list[str]:
 
 
 def _asin_value(node) -> str:
-    v = (node.attributes.get("value") or node.attributes.get("data-asin") or "").strip().upper()
+    v = (attr(node, "value") or attr(node, "data-asin") or "").strip().upper()
     return v if _ASIN_RE.match(v) else ""
 
 
@@ -318,7 +318,7 @@ def _swatch_asins(tree: Tree) -> list[str]:
     out = []
     for node in tree.css("#twister [data-defaultasin], #twister [data-asin], [id^=inline-twister] [data-asin],"
                          " #twister_feature_div [data-asin], #twister_feature_div [data-defaultasin]"):
-        v = node.attributes.get("data-defaultasin") or node.attributes.get("data-asin") or ""
+        v = attr(node, "data-defaultasin") or attr(node, "data-asin") or ""
         if _ASIN_RE.match(v):
             out.append(v)
     return out
@@ -348,7 +348,7 @@ def _brand(page: IdScope) -> str | None:
 def _ratings(tree: Tree):
     rating = None
     for node in tree.css("#acrPopover, #averageCustomerReviews .a-icon-alt"):
-        rating = parse_rating(node.attributes.get("title") or text_of(node))
+        rating = parse_rating(attr(node, "title") or text_of(node))
         if rating is not None:
             break
     count = None
@@ -373,10 +373,10 @@ def _main_images(page: IdScope) -> list[str]:
     node = page.css_first("#landingImage, #imgBlkFront, #ebooksImgBlkFront, #main-image")
     if node is None:
         return []
-    hires = node.attributes.get("data-old-hires")
+    hires = attr(node, "data-old-hires")
     if hires and hires.startswith("http"):
         return [hires]
-    dyn = node.attributes.get("data-a-dynamic-image")
+    dyn = attr(node, "data-a-dynamic-image")
     if dyn:
         try:
             urls = json.loads(htmllib.unescape(dyn))
@@ -386,5 +386,5 @@ def _main_images(page: IdScope) -> list[str]:
                 return [best[0]]
         except (ValueError, TypeError, IndexError):
             pass
-    src = node.attributes.get("src")
+    src = attr(node, "src")
     return [src] if src and src.startswith("http") else []
