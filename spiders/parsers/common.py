@@ -16,16 +16,15 @@ _ASIN_PATH_RE = re.compile(
     r"/(?:dp|gp/product|gp/aw/d|product-reviews|gp/offer-listing|d|exec/obidos/ASIN)/([0-9A-Z]{10})(?=[/?#&]|$)",
     re.IGNORECASE,
 )
-_SELLER_RE = re.compile(r"[?&;](?:amp;)?(?:seller|merchantID|me|smid)=([A-Z0-9]{8,20})(?=[&#;\"']|$)")
+_SELLER_KEYS = ("seller", "merchantID", "merchantId", "me", "smid")
+_SELLER_RE = re.compile(r"(?:^|[?&;])(?:amp;)?(?:seller|merchantID|merchantId|me|smid)=([A-Z0-9]{8,20})(?=[&#;\"']|$)")
+_MERCHANT_ID_RE = re.compile(r"[A-Z0-9]{8,20}")
 _DECIMAL_RE = re.compile(r"\d+(?:[.,]\d+)?")
-_SCALE_FIRST_RE = re.compile(r"^\s*5\D")
-_SCALE_FIRST_DECIMAL_RE = re.compile(r"^\s*5[.,]")
-_COUNT_RE = re.compile(r"\d[\d.,\u00a0\u202f ]*")
-_THOUSANDS_RE = re.compile(r"\s?[kK]\b")
-_SHORT_RE = re.compile(r"\d+(?:[.,]\d)?")
-_GROUP_SEP_RE = re.compile(r"[.,\u00a0\u202f ]")
-_LAKH_RE = re.compile(r"\d{1,2}(?:,\d{2})*,\d{3}")
-_NON_DIGIT_RE = re.compile(r"\D")
+_COUNT_RE = re.compile(r"\d[\d.,\u00a0\u202f\u2009 ]*")
+# What follows a rounded count: "1.5K", "2M", "7,3 mil", "1,2 Mio", "3 Tsd", "1.2万", "1.5千", "1.5천", "2 lakh"
+_ROUNDED_RE = re.compile(r"^\s?(?:[kKmM](?![a-z])|mil\b|mio\b|tsd\b|万|千|천|만|lakh|cr\b)", re.IGNORECASE)
+_GROUP_SEP_RE = re.compile(r"[.,\u00a0\u202f\u2009 ]")
+_LAKH_RE = re.compile(r"\d{1,2}(?:,\d{2})+,\d{3}")  # Indian grouping 1,00,000
 
 
 def clean(text: str | None) -> str | None:
@@ -75,38 +74,41 @@ def decode_page(html: str | bytes) -> tuple[str, str | bytes]:
 
 
 def parse_rating(text: str | None) -> Decimal | None:
-    """Stars out of five from "4.6 out of 5 stars", "4,6 von 5 Sternen", "5つ星のうち4.6", "4.6".
+    """Stars out of five from "4.6 out of 5 stars", "4,6 von 5 Sternen", "5つ星のうち4.6", "4.3 顆星，最高 5 顆星", "4.6".
 
-    The "5" that is the scale is told apart from the rating by position: the rating is the number
-    that is not the lone scale "5" (JP puts the scale first). Anything outside 0-5 is None.
+    Numbers above 5 are no rating. Of two numbers, the scale is the bare "5" and the rating the other one
+    (Amazon prints the rating with a decimal, "5.0", and JP puts the scale first); two bare numbers: the one
+    that is not 5, or 5 when both are; two others: None (no guess).
     """
     t = clean(text)
     if not t:
         return None
-    nums = _DECIMAL_RE.findall(t)
+    nums = [n for n in _DECIMAL_RE.findall(t) if Decimal(n.replace(",", ".")) <= 5]
     if not nums:
         return None
     if len(nums) == 1:
-        cand = nums[0]
-    elif _SCALE_FIRST_RE.match(t) and not _SCALE_FIRST_DECIMAL_RE.match(t):
-        # "5つ星のうち4.6", "5 सितारों में से 4.6": scale first
-        cand = nums[1]
+        pick = nums[0]
     else:
-        cand = nums[0]
+        a, b = nums[0], nums[1]
+        if a.isdigit() and b.isdigit():
+            pick = b if a == "5" else a
+        elif a == "5":
+            pick = b
+        elif b == "5":
+            pick = a
+        else:
+            return None
     try:
-        value = Decimal(cand.replace(",", "."))
+        return Decimal(pick.replace(",", "."))
     except InvalidOperation:
         return None
-    if not Decimal(0) <= value <= Decimal(5):
-        return None
-    return value
 
 
 def parse_count(text: str | None) -> int | None:
-    """A count such as "1,234 ratings", "1.234 Sternebewertungen", "20,042 global ratings", "(467)".
+    """A whole count: "1,234 ratings", "1.234 Sternebewertungen", "(467)", "#1,619,704", "1,23,456" (Indian).
 
-    Thousands separators (",", ".", spaces) are dropped: counts are whole numbers. The first run of
-    digits is the count; "1.2K" style abbreviations are read as thousands.
+    Separators must sit between groups of three digits (or Indian two-digit groups), so "4.6" is no count;
+    a rounded figure ("(1.5K)", "(7,3 mil)", "1.2万") is None: a count that moved by rounding is no change.
     """
     t = clean(text)
     if not t:
@@ -114,17 +116,15 @@ def parse_count(text: str | None) -> int | None:
     m = _COUNT_RE.search(t)
     if not m:
         return None
-    raw = m.group(0).strip()
-    tail = t[m.end():m.end() + 2]
-    if _THOUSANDS_RE.match(tail) and _SHORT_RE.fullmatch(raw):
-        return int(Decimal(raw.replace(",", ".")) * 1000)
-    # "1,234" / "1.234" / "1 234": separators between 3-digit groups; a lone "4.6" is no count
+    raw = m.group(0).rstrip(".,\u00a0\u202f\u2009 ")
+    if _ROUNDED_RE.match(t[m.start() + len(raw):]):
+        return None
     groups = _GROUP_SEP_RE.split(raw)
-    lakh = _LAKH_RE.fullmatch(raw)  # Indian grouping 1,00,000
-    if len(groups) > 1 and not all(len(g) == 3 for g in groups[1:]) and not lakh:
-        return int(groups[0]) if groups[0] else None
-    digits = _NON_DIGIT_RE.sub("", raw)
-    return int(digits) if digits else None
+    if len(groups) > 1:
+        three = all(len(g) == 3 for g in groups[1:]) and 1 <= len(groups[0]) <= 3
+        if not (three or _LAKH_RE.fullmatch(raw)):
+            return None
+    return int("".join(groups))
 
 
 def parse_int(text: str | None) -> int | None:
@@ -133,7 +133,7 @@ def parse_int(text: str | None) -> int | None:
 
 
 def seller_id_from_url(href: str | None) -> str | None:
-    """The merchant id in a seller link: `seller=A1B2C3...`, `merchantID=`, `me=`, `smid=`."""
+    """The merchant id in a seller link: `seller=A1B2C3...`, `merchantID=` (or `merchantId=`), `me=`, `smid=`."""
     if not href:
         return None
     m = _SELLER_RE.search(href)
@@ -143,9 +143,9 @@ def seller_id_from_url(href: str | None) -> str | None:
         qs = parse_qs(urlsplit(href).query)
     except ValueError:
         return None
-    for key in ("seller", "merchantID", "me", "smid"):
+    for key in _SELLER_KEYS:
         vals = qs.get(key)
-        if vals and re.fullmatch(r"[A-Z0-9]{8,20}", vals[0]):
+        if vals and _MERCHANT_ID_RE.fullmatch(vals[0]):
             return vals[0]
     return None
 

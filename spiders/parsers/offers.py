@@ -37,7 +37,7 @@ from spiders.parsers.cards import (
     parse_count,
     query_value,
     read_money,
-    seller_id_from_href,
+    seller_id_from_url,
     valid_asin,
     zero,
 )
@@ -156,7 +156,7 @@ def _aod_offer(block, market: Marketplace, buybox: bool) -> Offer:
     price = buy_price(price_box, market)
     ships_from, _ = _value_span(block.css_first("#aod-offer-shipsFrom"))
     seller, href = _value_span(block.css_first("#aod-offer-soldBy"))
-    seller_id = seller_id_from_href(href)
+    seller_id = seller_id_from_url(href)
     if seller_id is None and is_amazon_name(seller) and href is None:
         seller_id = market.retail_merchant_id
     rating_box = block.css_first("#aod-offer-seller-rating")
@@ -239,10 +239,10 @@ def _olp_offer(row, market: Marketplace) -> Offer:
         seller = clean(attr(img, "alt")) if img is not None else None
         if seller is None and merchant_id and merchant_id == market.retail_merchant_id:
             seller = amazon_name(market)  # the Amazon logo without alt text: its merchant id says who it is
-    seller_id = seller_id_from_href(href) or merchant_id
+    seller_id = seller_id_from_url(href) or merchant_id
     if seller_id is None:
         for a in row.css('a[href*="seller="]'):
-            seller_id = seller_id_from_href(attr(a, "href"))
+            seller_id = seller_id_from_url(attr(a, "href"))
             if seller_id:
                 break
     price_node = row.css_first(".olpOfferPrice")
