@@ -14,7 +14,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.marketplaces import Marketplace
 from crawler.records import BuyboxState, Coupon, Money, Offer
-from spiders.parsers.common import clean, parse_count, seller_id_from_url
+from spiders.parsers.common import attr, clean, parse_count, seller_id_from_url
 from spiders.parsers.money import parse_money, parse_split_price
 
 # Ids of containers that hold some other offer than the featured one.
@@ -51,10 +51,10 @@ def text_of(node: LexborNode | None) -> str | None:
 
 
 def is_hidden(node: LexborNode) -> bool:
-    cls = node.attributes.get("class") or ""
+    cls = attr(node, "class") or ""
     if any(c in cls.split() for c in _HIDDEN_CLASSES):
         return True
-    style = (node.attributes.get("style") or "").replace(" ", "").lower()
+    style = (attr(node, "style") or "").replace(" ", "").lower()
     return "display:none" in style
 
 
@@ -117,9 +117,9 @@ def _core_price(tree: LexborHTMLParser | LexborNode, mk: Marketplace, box: Buybo
 def _big_price(block: LexborNode) -> LexborNode | None:
     """2021-2022 core price blocks without a priceToPay class: the large, unstruck `.a-price`."""
     for price in block.css(".a-price[data-a-size]"):
-        cls = price.attributes.get("class") or ""
-        if price.attributes.get("data-a-size") in ("xl", "xxl", "l", "b", "m") and "a-text-price" not in cls \
-                and price.attributes.get("data-a-strike") is None:
+        cls = attr(price, "class") or ""
+        if attr(price, "data-a-size") in ("xl", "xxl", "l", "b", "m") and "a-text-price" not in cls \
+                and attr(price, "data-a-strike") is None:
             return price
     return None
 
@@ -148,7 +148,7 @@ _LEGACY_IDS = ("priceblock_dealprice", "priceblock_saleprice", "priceblock_ourpr
 def _legacy_price(tree: LexborHTMLParser | LexborNode, mk: Marketplace, box: Buybox) -> None:
     """Pre-2021 price blocks: #priceblock_*, Kindle price, the header price of a digital buy box."""
     # one walk for all of them, then the deal price before the sale price before the regular one
-    found = {n.attributes.get("id"): n for n in reversed(tree.css(", ".join("#" + i for i in _LEGACY_IDS)))
+    found = {attr(n, "id"): n for n in reversed(tree.css(", ".join("#" + i for i in _LEGACY_IDS)))
              if not in_other_offer(n)}
     for ident in _LEGACY_IDS:
         if ident in found:
@@ -189,7 +189,7 @@ def _seller(tree: LexborHTMLParser | LexborNode, mk: Marketplace, box: Buybox) -
     if merchant is not None and merchant.css_first(".offer-display-feature-text") is not None:
         box.seller = _feature_value(merchant)
         link = merchant.css_first("#sellerProfileTriggerId")
-        box.seller_id = seller_id_from_url(link.attributes.get("href")) if link is not None else None
+        box.seller_id = seller_id_from_url(attr(link, "href")) if link is not None else None
         label = text_of(merchant.css_first(".offer-display-feature-label")) or ""
         if _COMBINED_RE.search(label):
             box.ships_from = box.seller
@@ -205,7 +205,7 @@ def _seller(tree: LexborHTMLParser | LexborNode, mk: Marketplace, box: Buybox) -
     if box.seller is not None and box.seller_id is None:
         link = _first(tree, "#sellerProfileTriggerId")
         if link is not None and clean(link.text()) == box.seller:
-            box.seller_id = seller_id_from_url(link.attributes.get("href"))
+            box.seller_id = seller_id_from_url(attr(link, "href"))
     if box.seller is not None and box.seller_id is None and _is_amazon(box.seller, mk):
         box.seller_id = mk.retail_merchant_id
     if box.ships_from is not None:
@@ -223,7 +223,7 @@ def _tabular(tree: LexborHTMLParser | LexborNode, box: Buybox) -> None:
         if in_other_offer(node):
             continue
         # the attribute name is Amazon's internal English label, whatever the interface language
-        name = (node.attributes.get("tabular-attribute-name") or "").lower()
+        name = (attr(node, "tabular-attribute-name") or "").lower()
         value = text_of(node.css_first(".tabular-buybox-text-message") or node)
         if not value:
             continue
@@ -232,7 +232,7 @@ def _tabular(tree: LexborHTMLParser | LexborNode, box: Buybox) -> None:
                 box.seller = value
                 link = node.css_first("a[href*='seller=']")
                 if link is not None:
-                    box.seller_id = seller_id_from_url(link.attributes.get("href"))
+                    box.seller_id = seller_id_from_url(attr(link, "href"))
             if "/" in name and box.ships_from is None:
                 box.ships_from = value
         elif ("ships from" in name or "shipper" in name) and box.ships_from is None:
@@ -276,7 +276,7 @@ def _merchant_info(tree: LexborHTMLParser | LexborNode, box: Buybox) -> None:
             # a sentence we cannot parse: its seller link still names the seller, who ships stays unknown
             box.seller = text_of(link)
     if box.seller is not None and link is not None:
-        box.seller_id = seller_id_from_url(link.attributes.get("href"))
+        box.seller_id = seller_id_from_url(attr(link, "href"))
         # the link text is the exact seller name when the sentence grammar was unusual
         lt = text_of(link)
         if lt and lt in text and len(lt) < len(box.seller or ""):
@@ -329,7 +329,7 @@ def _state(tree: LexborHTMLParser | LexborNode, box: Buybox) -> None:
     shown = set()
     for n in tree.css(_STATE_SELECTOR):
         if not is_hidden(n) and not in_other_offer(n) and text_of(n):
-            shown.add(n.attributes.get("id") or "availability")
+            shown.add(attr(n, "id") or "availability")
     for state, ids in _STATE_IDS:
         if shown.intersection(ids):
             box.state = state
@@ -352,7 +352,7 @@ def _coupon(tree: LexborHTMLParser | LexborNode, mk: Marketplace, box: Buybox) -
         # a real coupon has a clip control or a coupon label element; a promo code says "code"
         has_clip = node.css_first("[id*=couponText], [id*=couponBadge], .couponLabelText, input[type=checkbox],"
                                   " [data-csa-c-content-id*=coupon], .a-checkbox, label[id*=coupon]") is not None
-        if not has_clip and not (node.attributes.get("id") or "").startswith("couponBadge"):
+        if not has_clip and not (attr(node, "id") or "").startswith("couponBadge"):
             continue
         if re.search(r"\bcode\b|código|codice", text, re.IGNORECASE):
             continue
@@ -390,7 +390,7 @@ _OLP_CONTAINERS = ("#aod-ingress-link, #olpLinkWidget_feature_div, #olp_feature_
 def _other_sellers(tree: LexborHTMLParser | LexborNode, box: Buybox) -> None:
     """The number the offer-listing link prints ("New (2) from", "Comparar outras 12 ofertas")."""
     for container in tree.css(_OLP_CONTAINERS):  # page order; the first link that prints a count wins
-        if container.tag == "a" or (container.attributes.get("id") or "").startswith("olp-upd"):
+        if container.tag == "a" or (attr(container, "id") or "").startswith("olp-upd"):
             nodes = [container]
         else:
             nodes = container.css("a, .olp-text-box, .a-box-title")
@@ -412,7 +412,7 @@ def _mbc_offers(tree: LexborHTMLParser | LexborNode, mk: Marketplace) -> list[Of
         seller_node = row.css_first(".mbcMerchantName, a[href*='seller='], .a-size-small.mbcMerchantName")
         seller = text_of(seller_node)
         link = row.css_first("a[href*='seller=']")
-        sid = seller_id_from_url(link.attributes.get("href")) if link is not None else None
+        sid = seller_id_from_url(attr(link, "href")) if link is not None else None
         if price is None and seller is None:
             continue
         out.append(Offer(seller=seller, seller_id=sid, price=price, condition="new"))

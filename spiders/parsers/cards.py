@@ -8,7 +8,7 @@ the shape of the text, not its words, and answer None whenever the reading is no
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from price_parser import Price
@@ -17,16 +17,18 @@ from crawler.marketplaces import Marketplace
 from crawler.marketplaces import from_url as market_from_url
 from crawler.marketplaces import get as get_marketplace
 from crawler.records import Money, Outcome, is_asin
-from spiders.parsers.common import clean, decode  # noqa: F401  (re-exported for the card parsers)
+from spiders.parsers.common import (  # noqa: F401  (re-exported for the card parsers)
+    attr,
+    clean,
+    decode,
+    parse_count,
+    parse_rating,
+    seller_id_from_url,
+)
 from spiders.parsers.money import parse_money, parse_split_price
 
 _WS_RE = re.compile(r"[\s\u00a0\u202f\u2009\u200b\u200e\u200f\ufeff]+")
 _SCRIPT_RE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
-_NUM_RE = re.compile(r"\d+(?:[.,]\d+)?")
-_COUNT_RE = re.compile(r"\d[\d.,\u00a0\u202f\u2009 ]*")
-# A rounded count: "1.5K", "7,3 mil", "1,2 Mio.", "3万"
-_ROUNDED_RE = re.compile(r"^\s?(?:[kKmM](?![a-z])|mil\b|mio\b|tsd\b|万|千|천|만|lakh|cr\b)", re.IGNORECASE)
-_SELLER_RE = re.compile(r"(?:^|[?&;])(?:amp;)?(?:seller|merchantID|merchantId|me|smid)=([A-Z0-9]{8,20})(?=[&#;\"']|$)")
 _ASIN_PATH_RE = re.compile(r"/(?:dp|gp/product|gp/aw/d|gp/offer-listing|product-reviews)/([0-9A-Z]{10})(?=[/?#&%]|$)")
 # Amazon itself as a seller or shipper: "Amazon", "Amazon.com", "Amazon.co.uk", "Amazon.com Services LLC"...
 _AMAZON_NAME_RE = re.compile(
@@ -99,69 +101,6 @@ def query_value(url: str | None, *keys: str) -> str | None:
         if vals and vals[0].strip():
             return vals[0].strip()
     return None
-
-
-def parse_rating(text: str | None) -> Decimal | None:
-    """Stars out of five from "4.5 out of 5 stars", "5つ星のうち4.5", "4,5 de 5 estrellas", "4.3 顆星，最高 5 顆星".
-
-    Of two numbers, the scale is the bare "5" and the rating the other one (Amazon prints the rating with
-    a decimal, "5.0"); two bare numbers: the one that is not 5, or 5 when both are.
-    """
-    t = clean(text)
-    if not t:
-        return None
-    nums = [n for n in _NUM_RE.findall(t) if Decimal(n.replace(",", ".")) <= 5]
-    if not nums:
-        return None
-    if len(nums) == 1:
-        pick = nums[0]
-    else:
-        a, b = nums[0], nums[1]
-        a_bare, b_bare = a.isdigit(), b.isdigit()
-        if a_bare and b_bare:
-            pick = b if a == "5" else a
-        elif a == "5":
-            pick = b
-        elif b == "5":
-            pick = a
-        else:
-            return None
-    try:
-        return Decimal(pick.replace(",", "."))
-    except InvalidOperation:
-        return None
-
-
-def parse_count(text: str | None) -> int | None:
-    """A whole count: "1,234 ratings", "7.319 calificaciones", "(1,234)", "1,23,456" (Indian grouping).
-
-    Separators must sit between groups of three digits (or Indian two-digit groups), so "4.6" is no
-    count; a rounded figure ("(1.5K)", "(7,3 mil)") is None.
-    """
-    t = clean(text)
-    if not t:
-        return None
-    m = _COUNT_RE.search(t)
-    if not m:
-        return None
-    raw = m.group(0).rstrip(".,\u00a0\u202f\u2009 ")
-    if _ROUNDED_RE.match(t[m.start() + len(raw):]):
-        return None
-    groups = re.split(r"[.,\u00a0\u202f\u2009 ]", raw)
-    if len(groups) > 1:
-        three = all(len(g) == 3 for g in groups[1:]) and 1 <= len(groups[0]) <= 3
-        indian = re.fullmatch(r"\d{1,2}(?:,\d{2})+,\d{3}", raw) is not None
-        if not (three or indian):
-            return None
-    return int("".join(groups))
-
-
-def seller_id_from_href(href: str | None) -> str | None:
-    """The merchant id of a seller link: `seller=A1B2C3D4E5F6G7` (also `merchantID=`, `me=`, `smid=`)."""
-    if not href:
-        return None
-    m = _SELLER_RE.search(urlsplit(href).query or href)
-    return m.group(1) if m else None
 
 
 def asin_from_href(href: str | None) -> str | None:
@@ -260,10 +199,10 @@ def buy_price(container, market: Marketplace, skip=None) -> Money | None:
     """The first `.a-price` in `container` that is a price to pay: struck list prices and unit prices
     (`.a-text-price`, `data-a-strike`, `data-a-color="secondary"`) are skipped, as are nodes under `skip`."""
     for node in container.css(".a-price"):
-        classes = (node.attributes.get("class") or "").split()
-        if "a-text-price" in classes or node.attributes.get("data-a-strike") == "true":
+        classes = (attr(node, "class") or "").split()
+        if "a-text-price" in classes or attr(node, "data-a-strike") == "true":
             continue
-        if node.attributes.get("data-a-color") == "secondary":
+        if attr(node, "data-a-color") == "secondary":
             continue
         if skip is not None and has_ancestor(node, container, skip):
             continue
@@ -285,7 +224,7 @@ def has_ancestor(node, stop, predicate) -> bool:
 
 
 def classes(node) -> list[str]:
-    return (node.attributes.get("class") or "").split()
+    return (attr(node, "class") or "").split()
 
 
 def valid_asin(value: str | None) -> str | None:

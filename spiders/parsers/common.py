@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 _WS_RE = re.compile(r"[\s\u00a0\u202f\u2009\u200b\u200e\u200f\ufeff]+")
@@ -17,8 +16,15 @@ _ASIN_PATH_RE = re.compile(
     r"/(?:dp|gp/product|gp/aw/d|product-reviews|gp/offer-listing|d|exec/obidos/ASIN)/([0-9A-Z]{10})(?=[/?#&]|$)",
     re.IGNORECASE,
 )
-_SELLER_RE = re.compile(r"[?&;](?:amp;)?(?:seller|merchantID|me|smid)=([A-Z0-9]{8,20})(?=[&#;\"']|$)")
+_SELLER_KEYS = ("seller", "merchantID", "merchantId", "me", "smid")
+_SELLER_RE = re.compile(r"(?:^|[?&;])(?:amp;)?(?:seller|merchantID|merchantId|me|smid)=([A-Z0-9]{8,20})(?=[&#;\"']|$)")
+_MERCHANT_ID_RE = re.compile(r"[A-Z0-9]{8,20}")
 _DECIMAL_RE = re.compile(r"\d+(?:[.,]\d+)?")
+_COUNT_RE = re.compile(r"\d[\d.,\u00a0\u202f\u2009 ]*")
+# What follows a rounded count: "1.5K", "2M", "7,3 mil", "1,2 Mio", "3 Tsd", "1.2万", "1.5千", "1.5천", "2 lakh"
+_ROUNDED_RE = re.compile(r"^\s?(?:[kKmM](?![a-z])|mil\b|mio\b|tsd\b|万|千|천|만|lakh|cr\b)", re.IGNORECASE)
+_GROUP_SEP_RE = re.compile(r"[.,\u00a0\u202f\u2009 ]")
+_LAKH_RE = re.compile(r"\d{1,2}(?:,\d{2})+,\d{3}")  # Indian grouping 1,00,000
 
 
 def clean(text: str | None) -> str | None:
@@ -27,6 +33,15 @@ def clean(text: str | None) -> str | None:
         return None
     out = _WS_RE.sub(" ", text).strip()
     return out or None
+
+
+def attr(node, name: str) -> str | None:
+    """`node.attributes.get(name)` without building the node's whole attribute dict (several times cheaper);
+    None on a text, comment or document node, as there."""
+    try:
+        return node.attrs.get(name)
+    except TypeError:  # not an element
+        return None
 
 
 def decode(html: str | bytes) -> str:
@@ -46,57 +61,70 @@ def decode(html: str | bytes) -> str:
     return html.decode("utf-8", errors="replace")
 
 
-def parse_rating(text: str | None) -> Decimal | None:
-    """Stars out of five from "4.6 out of 5 stars", "4,6 von 5 Sternen", "5つ星のうち4.6", "4.6".
+def decode_page(html: str | bytes) -> tuple[str, str | bytes]:
+    """`decode(html)`, and what to hand lexbor for it: UTF-8 bytes as they came (lexbor reads bytes as UTF-8, so
+    the tree is the same, without encoding a decoded megabyte page back to UTF-8), else the text."""
+    if isinstance(html, (bytes, bytearray)):
+        try:
+            return html.decode("utf-8"), html
+        except UnicodeDecodeError:
+            pass
+    text = decode(html)
+    return text, text
 
-    The "5" that is the scale is told apart from the rating by position: the rating is the number
-    that is not the lone scale "5" (JP puts the scale first). Anything outside 0-5 is None.
+
+def parse_rating(text: str | None) -> Decimal | None:
+    """Stars out of five from "4.6 out of 5 stars", "4,6 von 5 Sternen", "5つ星のうち4.6", "4.3 顆星，最高 5 顆星", "4.6".
+
+    Numbers above 5 are no rating. Of two numbers, the scale is the bare "5" and the rating the other one
+    (Amazon prints the rating with a decimal, "5.0", and JP puts the scale first); two bare numbers: the one
+    that is not 5, or 5 when both are; two others: None (no guess).
     """
     t = clean(text)
     if not t:
         return None
-    nums = _DECIMAL_RE.findall(t)
+    nums = [n for n in _DECIMAL_RE.findall(t) if Decimal(n.replace(",", ".")) <= 5]
     if not nums:
         return None
     if len(nums) == 1:
-        cand = nums[0]
-    elif re.match(r"^\s*5\D", t) and not re.match(r"^\s*5[.,]", t):
-        # "5つ星のうち4.6", "5 सितारों में से 4.6": scale first
-        cand = nums[1]
+        pick = nums[0]
     else:
-        cand = nums[0]
+        a, b = nums[0], nums[1]
+        if a.isdigit() and b.isdigit():
+            pick = b if a == "5" else a
+        elif a == "5":
+            pick = b
+        elif b == "5":
+            pick = a
+        else:
+            return None
     try:
-        value = Decimal(cand.replace(",", "."))
+        return Decimal(pick.replace(",", "."))
     except InvalidOperation:
         return None
-    if not Decimal(0) <= value <= Decimal(5):
-        return None
-    return value
 
 
 def parse_count(text: str | None) -> int | None:
-    """A count such as "1,234 ratings", "1.234 Sternebewertungen", "20,042 global ratings", "(467)".
+    """A whole count: "1,234 ratings", "1.234 Sternebewertungen", "(467)", "#1,619,704", "1,23,456" (Indian).
 
-    Thousands separators (",", ".", spaces) are dropped: counts are whole numbers. The first run of
-    digits is the count; "1.2K" style abbreviations are read as thousands.
+    Separators must sit between groups of three digits (or Indian two-digit groups), so "4.6" is no count;
+    a rounded figure ("(1.5K)", "(7,3 mil)", "1.2万") is None: a count that moved by rounding is no change.
     """
     t = clean(text)
     if not t:
         return None
-    m = re.search(r"\d[\d.,\u00a0\u202f ]*", t)
+    m = _COUNT_RE.search(t)
     if not m:
         return None
-    raw = m.group(0).strip()
-    tail = t[m.end():m.end() + 2]
-    if re.match(r"\s?[kK]\b", tail) and re.fullmatch(r"\d+(?:[.,]\d)?", raw):
-        return int(Decimal(raw.replace(",", ".")) * 1000)
-    # "1,234" / "1.234" / "1 234": separators between 3-digit groups; a lone "4.6" is no count
-    groups = re.split(r"[.,\u00a0\u202f ]", raw)
-    lakh = re.fullmatch(r"\d{1,2}(?:,\d{2})*,\d{3}", raw)  # Indian grouping 1,00,000
-    if len(groups) > 1 and not all(len(g) == 3 for g in groups[1:]) and not lakh:
-        return int(groups[0]) if groups[0] else None
-    digits = re.sub(r"\D", "", raw)
-    return int(digits) if digits else None
+    raw = m.group(0).rstrip(".,\u00a0\u202f\u2009 ")
+    if _ROUNDED_RE.match(t[m.start() + len(raw):]):
+        return None
+    groups = _GROUP_SEP_RE.split(raw)
+    if len(groups) > 1:
+        three = all(len(g) == 3 for g in groups[1:]) and 1 <= len(groups[0]) <= 3
+        if not (three or _LAKH_RE.fullmatch(raw)):
+            return None
+    return int("".join(groups))
 
 
 def parse_int(text: str | None) -> int | None:
@@ -105,7 +133,7 @@ def parse_int(text: str | None) -> int | None:
 
 
 def seller_id_from_url(href: str | None) -> str | None:
-    """The merchant id in a seller link: `seller=A1B2C3...`, `merchantID=`, `me=`, `smid=`."""
+    """The merchant id in a seller link: `seller=A1B2C3...`, `merchantID=` (or `merchantId=`), `me=`, `smid=`."""
     if not href:
         return None
     m = _SELLER_RE.search(href)
@@ -115,9 +143,9 @@ def seller_id_from_url(href: str | None) -> str | None:
         qs = parse_qs(urlsplit(href).query)
     except ValueError:
         return None
-    for key in ("seller", "merchantID", "me", "smid"):
+    for key in _SELLER_KEYS:
         vals = qs.get(key)
-        if vals and re.fullmatch(r"[A-Z0-9]{8,20}", vals[0]):
+        if vals and _MERCHANT_ID_RE.fullmatch(vals[0]):
             return vals[0]
     return None
 
@@ -145,95 +173,3 @@ def percent(text: str | None) -> int | None:
         return None
     v = int(m.group(1))
     return v if 0 <= v <= 100 else None
-
-
-# A selector part that can only match at or below an element with a known id: its leftmost compound names
-# the id ("#buybox .price", "input#ASIN") or an id prefix ("[id^=couponBadge] a").
-_PART_ID_RE = re.compile(r"^[\w-]*#([A-Za-z][\w-]*)(?:[.\[:][^()]*)?$")
-_PART_PREFIX_RE = re.compile(r"""^\[id\^=["']?([\w-]+)["']?\]$""")
-_PURE_ID_RE = re.compile(r"#[A-Za-z][\w-]*")
-
-
-class IdScope:
-    """A subtree whose elements with an id are listed once, so a selector made of "#id" and "#id compound"
-    parts ("#a, #b .price") is a dict lookup plus walks of those small containers, not a walk of the subtree.
-
-    Lexbor's cost per walk grows with the number of selectors in the list (a 38-id list costs as much as
-    15 single walks), while one `[id]` walk costs about one single walk. Results are what `node.css` gives
-    (page order, each node once); any other selector, or a case where containers nest or sit above the
-    subtree, runs on the subtree as usual. The subtree must not change while the scope is in use.
-    `indexed=False` (a quirks-mode document, where lexbor matches ids case-insensitively) runs every query
-    on the subtree.
-    """
-
-    __slots__ = ("_above", "_ids", "_memo", "node")
-
-    def __init__(self, node, indexed: bool = True) -> None:
-        self.node = node
-        ids: dict[str | None, list] = {}
-        for pos, n in enumerate(node.css("[id]") if indexed else ()):
-            ids.setdefault(n.id, []).append((pos, n))
-        self._ids: dict[str | None, list] | None = ids if indexed else None
-        # ids of the subtree's ancestors: "#X y" also matches below an #X that encloses the whole subtree
-        self._above: set[str | None] = set()
-        cur = getattr(node, "parent", None)
-        while cur is not None:
-            self._above.add(cur.id)
-            cur = cur.parent
-        self._memo: dict[str, list] = {}
-
-    def by_id(self, ident: str) -> list:
-        """The elements with this id, in page order."""
-        if self._ids is None:
-            return self.node.css("#" + ident)
-        return [n for _, n in self._ids.get(ident, ())]
-
-    def css(self, query: str) -> list:
-        got = self._memo.get(query)
-        if got is None:
-            got = self._lookup(query) if self._ids is not None else None
-            if got is None:
-                got = self.node.css(query)
-            self._memo[query] = got
-        return list(got)
-
-    def css_first(self, query: str):
-        got = self.css(query)
-        return got[0] if got else None
-
-    def _lookup(self, query: str) -> list | None:
-        assert self._ids is not None  # only called on an indexed scope
-        parts = [part.strip() for part in query.split(",")]
-        if all(_PURE_ID_RE.fullmatch(part) for part in parts):
-            # ids alone: positions come from one walk, so sorting them gives page order whatever the nesting
-            found = {n.mem_id: (pos, n) for part in parts for pos, n in self._ids.get(part[1:], ())}
-            return [n for _, n in sorted(found.values(), key=lambda hit: hit[0])]
-        # Otherwise every match is at or below an element with one of the named ids: run the real query
-        # on the outermost of those (disjoint, so their results follow each other in page order).
-        containers: dict[int, tuple[int, Any]] = {}
-        for part in parts:
-            lead = part.split(None, 1)[0] if part else ""
-            m = _PART_ID_RE.match(lead)
-            if m is not None:
-                if m.group(1) in self._above:
-                    return None
-                hits = self._ids.get(m.group(1), ())
-            else:
-                m = _PART_PREFIX_RE.match(lead)
-                if m is None:
-                    return None
-                prefix = m.group(1)
-                if any(i and i.startswith(prefix) for i in self._above):
-                    return None
-                hits = [hit for ident, group in self._ids.items() if ident and ident.startswith(prefix)
-                        for hit in group]
-            for pos, n in hits:
-                containers[n.mem_id] = (pos, n)
-        out = []
-        for _, n in sorted(containers.values(), key=lambda c: c[0]):
-            cur = n.parent
-            while cur is not None and cur.mem_id not in containers:
-                cur = cur.parent
-            if cur is None:  # outermost
-                out += n.css(query)
-        return out

@@ -12,7 +12,8 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.records import Rank, Review
 from spiders.parsers.buybox import is_hidden, text_of
-from spiders.parsers.common import IdScope, clean, parse_count, parse_rating, percent
+from spiders.parsers.common import attr, clean, parse_count, parse_rating, percent
+from spiders.parsers.dom import IdScope
 
 _BSR_LABEL_RE = re.compile(
     r"best\s*sellers?\s*rank|bestseller-rang|bestsellerrang|más vendidos|mais vendidos|meilleures ventes"
@@ -40,7 +41,7 @@ def _sections(tree: LexborHTMLParser | LexborNode) -> dict[str, list[LexborNode]
     """Every section container in one walk of the tree (a walk per section costs a millisecond more)."""
     out: dict[str, list[LexborNode]] = {}
     for node in tree.css(_SECTION_SELECTOR):
-        key = "review" if node.attributes.get("data-hook") == "review" else node.attributes.get("id") or ""
+        key = "review" if attr(node, "data-hook") == "review" else attr(node, "id") or ""
         out.setdefault(key, []).append(node)
     return out
 
@@ -53,7 +54,7 @@ def _sections_by_id(tree: LexborHTMLParser | LexborNode, page: IdScope) -> dict[
         out["review"] = reviews
     for ident in _SECTION_IDS:
         nodes = page.by_id(ident)
-        if any(n.attributes.get("data-hook") == "review" for n in nodes):
+        if any(attr(n, "data-hook") == "review" for n in nodes):
             return _sections(tree)  # a section that is also a review: keyed "review" there, keep that rule
         if nodes:
             out[ident] = nodes
@@ -69,7 +70,7 @@ def _histogram(tables: list[LexborNode]) -> dict[int, int] | None:
         rows = [r for r in table.css("tr, li") if r.css_first(".a-meter") is not None]
         for index, row in enumerate(rows):
             link = row.css_first("a[href*='filterByStar'], a[href*='hist_']")
-            href = link.attributes.get("href") or "" if link is not None else ""
+            href = attr(link, "href") or "" if link is not None else ""
             m = re.search(r"filterByStar=(five|four|three|two|one)_star", href) or re.search(r"hist_(\d)", href)
             if m:
                 stars = _STAR_WORDS.get(m.group(1)) or int(m.group(1))
@@ -78,12 +79,12 @@ def _histogram(tables: list[LexborNode]) -> dict[int, int] | None:
             else:
                 continue
             meter = row.css_first(".a-meter")
-            pct = percent(meter.attributes.get("aria-valuenow")) if meter is not None else None
+            pct = percent(attr(meter, "aria-valuenow")) if meter is not None else None
             if pct is None:
                 bar = row.css_first(".a-meter-bar")
-                pct = percent((bar.attributes.get("style") or "").replace("width:", "")) if bar is not None else None
+                pct = percent((attr(bar, "style") or "").replace("width:", "")) if bar is not None else None
             if pct is None:
-                pct = percent(row.attributes.get("aria-label"))
+                pct = percent(attr(row, "aria-label"))
             if pct is not None and stars not in out:
                 out[stars] = pct
         if len(out) >= 3:
@@ -94,7 +95,7 @@ def _histogram(tables: list[LexborNode]) -> dict[int, int] | None:
 def _reviews(nodes: list[LexborNode]) -> tuple[Review, ...]:
     out = []
     for node in nodes:
-        rid = node.attributes.get("id")
+        rid = attr(node, "id")
         if not rid:
             continue
         star = node.css_first("[data-hook=review-star-rating], [data-hook=cmps-review-star-rating], .review-rating")
@@ -103,7 +104,7 @@ def _reviews(nodes: list[LexborNode]) -> tuple[Review, ...]:
         title = None
         if title_node is not None:
             spans = [text_of(s) for s in title_node.css("span")
-                     if "a-icon-alt" not in (s.attributes.get("class") or "")]
+                     if "a-icon-alt" not in (attr(s, "class") or "")]
             spans = [s for s in spans if s and parse_rating(s) is None]
             title = spans[-1] if spans else text_of(title_node)
         date = text_of(node.css_first("[data-hook=review-date]"))
@@ -119,7 +120,7 @@ def _bsr(boxes: list[LexborNode]) -> tuple[Rank, ...]:
     rows: list[LexborNode] = []
     # nested containers (a wrapper and its list) just repeat rows, harmlessly
     for box in boxes:
-        rows += [box] if box.attributes.get("id") == "SalesRank" else box.css("tr, li")
+        rows += [box] if attr(box, "id") == "SalesRank" else box.css("tr, li")
     for row in rows:
         t = text_of(row)
         if not t or not _BSR_LABEL_RE.search(t):
@@ -158,7 +159,7 @@ def _bullets(box: LexborNode | None) -> tuple[str, ...]:
         return ()
     out = []
     for li in box.css("li"):
-        if li.attributes.get("id") == "replacementPartsFitmentBullet" or is_hidden(li):
+        if attr(li, "id") == "replacementPartsFitmentBullet" or is_hidden(li):
             continue
         t = text_of(li)
         if t:

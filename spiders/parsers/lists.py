@@ -22,7 +22,6 @@ from spiders.parsers.cards import (
     check_block,
     classes,
     clean,
-    decode,
     has_ancestor,
     looks_truncated,
     market_for,
@@ -32,6 +31,7 @@ from spiders.parsers.cards import (
     read_money,
     valid_asin,
 )
+from spiders.parsers.common import attr, decode_page
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +50,13 @@ _KINDS = (  # (URL path piece, reftag prefix, kind); new releases before the gen
 
 def parse_list(html: str | bytes, url: str, marketplace: str | None = None, status: int | None = None) -> ListPage:
     """A ranked list in rank order (per heading on the landing page); an empty list the page announces is ok."""
-    text = decode(html)
+    text, source = decode_page(html)
     market = market_for(url, marketplace)
     blocked = check_block(text, status, url)
     if blocked is not None:
         return ListPage(_kind(url, None), market.code, url, blocked[0], blocked[1])
 
-    tree = LexborHTMLParser(text)
+    tree = LexborHTMLParser(source)
     entries = _rendered(tree, market)
     entries = _with_json_ranks(tree, entries)
     name = _name(tree)
@@ -83,7 +83,7 @@ def _kind(url: str, tree) -> str:
             return kind
     if tree is not None:
         node = tree.css_first("[data-reftag]")
-        reftag = (node.attributes.get("data-reftag") or "") if node is not None else ""
+        reftag = (attr(node, "data-reftag") or "") if node is not None else ""
         for _, prefix, kind in _KINDS:
             if reftag.startswith(prefix + "_"):
                 return kind
@@ -93,7 +93,7 @@ def _kind(url: str, tree) -> str:
 def _name(tree) -> str | None:
     """The list's heading ("Best Sellers in Amazon Devices & Accessories"), not the site banner above it."""
     for h1 in tree.css("h1"):
-        if h1.css_first("#zg_banner_text") is not None or h1.attributes.get("id") == "zg_banner_text":
+        if h1.css_first("#zg_banner_text") is not None or attr(h1, "id") == "zg_banner_text":
             continue
         name = node_text(h1, separator=" ")
         if name:
@@ -165,7 +165,7 @@ def _card_of(badge):
     for _ in range(8):
         if cur is None:
             return None
-        if cur.attributes.get("id") in _CARD_IDS or "a-carousel-card" in classes(cur) or \
+        if attr(cur, "id") in _CARD_IDS or "a-carousel-card" in classes(cur) or \
                 "zg-item-immersion" in classes(cur) or "zg_itemImmersion" in classes(cur):
             return cur
         if cur.css_first('a[href*="/dp/"], a[href*="/gp/product/"]') is not None:
@@ -177,22 +177,22 @@ def _card_of(badge):
 
 def _asin_of(card) -> str | None:
     for node in card.css("[data-asin]"):
-        asin = valid_asin(node.attributes.get("data-asin"))
+        asin = valid_asin(attr(node, "data-asin"))
         if asin:
             return asin
     for node in card.css(".p13n-sc-uncoverable-faceout[id], [id]"):
-        asin = valid_asin(node.attributes.get("id"))
+        asin = valid_asin(attr(node, "id"))
         if asin:
             return asin
     for node in card.css("[data-p13n-asin-metadata]"):
         try:
-            asin = valid_asin(json.loads(node.attributes.get("data-p13n-asin-metadata") or "{}").get("asin"))
+            asin = valid_asin(json.loads(attr(node, "data-p13n-asin-metadata") or "{}").get("asin"))
         except (ValueError, AttributeError):
             asin = None
         if asin:
             return asin
     for link in card.css("a[href]"):
-        asin = asin_from_href(link.attributes.get("href"))
+        asin = asin_from_href(attr(link, "href"))
         if asin:
             return asin
     return None
@@ -200,7 +200,7 @@ def _asin_of(card) -> str | None:
 
 def _title_of(card) -> str | None:
     for node in card.css(".p13n-sc-truncated[title], .p13n-sc-truncate[title]"):
-        title = clean(node.attributes.get("title"))
+        title = clean(attr(node, "title"))
         if title:
             return title
     for link in card.css('a[href*="/dp/"], a[href*="/gp/product/"]'):
@@ -208,7 +208,7 @@ def _title_of(card) -> str | None:
         if title:
             return title
     img = card.css_first("img[alt]")
-    return clean(img.attributes.get("alt")) if img is not None else None
+    return clean(attr(img, "alt")) if img is not None else None
 
 
 def _price_of(card, market):
@@ -228,7 +228,7 @@ def _rating_of(card):
         if value is not None:
             return value
     link = card.css_first('a[href*="/product-reviews/"][title]')
-    return parse_rating(link.attributes.get("title")) if link is not None else None
+    return parse_rating(attr(link, "title")) if link is not None else None
 
 
 def _count_of(card) -> int | None:
@@ -255,7 +255,7 @@ def _with_json_ranks(tree, entries: list[ListEntry]) -> list[ListEntry]:
     extra: list[ListEntry] = []
     for grid in tree.css("[data-client-recs-list]"):
         heading = _carousel_heading(grid)
-        for rank, asin in _recs(grid.attributes.get("data-client-recs-list")):
+        for rank, asin in _recs(attr(grid, "data-client-recs-list")):
             if (heading, rank) not in have:
                 have.add((heading, rank))
                 extra.append(ListEntry(rank=rank, asin=asin, list=heading))
@@ -264,7 +264,7 @@ def _with_json_ranks(tree, entries: list[ListEntry]) -> list[ListEntry]:
             continue  # only carousels of ranked entries
         heading = node_text(carousel.css_first(".a-carousel-heading"), separator=" ")
         try:
-            options = json.loads(carousel.attributes.get("data-a-carousel-options") or "{}")
+            options = json.loads(attr(carousel, "data-a-carousel-options") or "{}")
             ids = (options.get("ajax") or {}).get("id_list") or []
         except (ValueError, AttributeError):
             continue
@@ -306,5 +306,5 @@ def _recs(raw) -> list[tuple[int, str]]:
 def _says_empty(tree) -> bool:
     """An empty list the page states as such (the grid's recs JSON is `[]`), not a page we failed to read."""
     grid = tree.css_first("[data-client-recs-list]")
-    return grid is not None and _recs(grid.attributes.get("data-client-recs-list")) == [] and \
-        (grid.attributes.get("data-client-recs-list") or "").strip() == "[]"
+    return grid is not None and _recs(attr(grid, "data-client-recs-list")) == [] and \
+        (attr(grid, "data-client-recs-list") or "").strip() == "[]"

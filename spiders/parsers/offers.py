@@ -28,7 +28,6 @@ from spiders.parsers.cards import (
     check_block,
     classes,
     clean,
-    decode,
     has_ancestor,
     is_amazon_name,
     looks_truncated,
@@ -38,10 +37,11 @@ from spiders.parsers.cards import (
     parse_count,
     query_value,
     read_money,
-    seller_id_from_href,
+    seller_id_from_url,
     valid_asin,
     zero,
 )
+from spiders.parsers.common import attr, decode_page
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +57,14 @@ def parse_offers(
     html: str | bytes, url: str, marketplace: str | None = None, status: int | None = None
 ) -> OffersPage:
     """Every offer row in page order, with `total_count` where the panel prints it."""
-    text = decode(html)
+    text, source = decode_page(html)
     market = market_for(url, marketplace)
     asin = valid_asin(query_value(url, "asin", "ASIN")) or asin_from_href(url) or ""
     blocked = check_block(text, status, url)
     if blocked is not None:
         return OffersPage(asin, market.code, url, blocked[0], blocked[1])
 
-    tree = LexborHTMLParser(text)
+    tree = LexborHTMLParser(source)
     if tree.css_first(_AOD_ANCHORS) is not None:
         offers, total = _aod(tree, market), _aod_total(tree)
     elif tree.css_first(".olpOffer") is not None:
@@ -86,7 +86,7 @@ def parse_offers(
 
 def _asin_on_page(tree) -> str:
     for node in tree.css('input[name="ASIN"], input[name="asin"]'):
-        asin = valid_asin(node.attributes.get("value"))
+        asin = valid_asin(attr(node, "value"))
         if asin:
             return asin
     return ""
@@ -104,9 +104,9 @@ def _aod(tree, market: Marketplace) -> list[Offer]:
     for block in tree.css('[id="aod-offer"], #aod-offer-list .aod-information-block'):
         if block.mem_id in taken:
             continue  # an `#aod-offer` that is also an `.aod-information-block` matches twice
-        if block.attributes.get("id") != "aod-offer" and block.css_first('[id="aod-offer"]') is not None:
+        if attr(block, "id") != "aod-offer" and block.css_first('[id="aod-offer"]') is not None:
             continue  # a wrapper around offer blocks
-        if has_ancestor(block, None, lambda n: n.mem_id in taken or n.attributes.get("id") == "aod-pinned-offer"):
+        if has_ancestor(block, None, lambda n: n.mem_id in taken or attr(n, "id") == "aod-pinned-offer"):
             continue  # a section inside an offer already read, or inside the pinned offer
         taken.add(block.mem_id)
         offers.append(_aod_offer(block, market, buybox=False))
@@ -116,7 +116,7 @@ def _aod(tree, market: Marketplace) -> list[Offer]:
 def _aod_total(tree) -> int | None:
     node = tree.css_first("#aod-total-offer-count")
     if node is not None:
-        value = (node.attributes.get("value") or "").strip()
+        value = (attr(node, "value") or "").strip()
         if value.isdigit():
             return int(value)
     return parse_count(node_text(tree.css_first("#aod-filter-offer-count-string")))
@@ -129,7 +129,7 @@ def _value_span(box):
         return None, None
     for link in box.css("a[href]"):
         if not _in_rating(link, box) and node_text(link):
-            return node_text(link, separator=" "), link.attributes.get("href")
+            return node_text(link, separator=" "), attr(link, "href")
     value = None
     for span in box.css("span"):
         if "a-color-tertiary" in classes(span) or _in_rating(span, box):
@@ -143,7 +143,7 @@ def _value_span(box):
 def _in_rating(node, box) -> bool:
     cur = node.parent
     while cur is not None and cur.mem_id != box.mem_id:
-        if (cur.attributes.get("id") or "").startswith(("aod-offer-seller-rating", "seller-rating")):
+        if (attr(cur, "id") or "").startswith(("aod-offer-seller-rating", "seller-rating")):
             return True
         cur = cur.parent
     return False
@@ -156,7 +156,7 @@ def _aod_offer(block, market: Marketplace, buybox: bool) -> Offer:
     price = buy_price(price_box, market)
     ships_from, _ = _value_span(block.css_first("#aod-offer-shipsFrom"))
     seller, href = _value_span(block.css_first("#aod-offer-soldBy"))
-    seller_id = seller_id_from_href(href)
+    seller_id = seller_id_from_url(href)
     if seller_id is None and is_amazon_name(seller) and href is None:
         seller_id = market.retail_merchant_id
     rating_box = block.css_first("#aod-offer-seller-rating")
@@ -175,7 +175,7 @@ def _aod_offer(block, market: Marketplace, buybox: bool) -> Offer:
 
 def _aod_shipping(block, market: Marketplace) -> Money | None:
     for node in block.css("[data-csa-c-delivery-price]"):
-        value = clean(node.attributes.get("data-csa-c-delivery-price"))
+        value = clean(attr(node, "data-csa-c-delivery-price"))
         money = _shipping_from_text(value, market) if value else None
         if money is not None:
             return money
@@ -230,19 +230,19 @@ def _olp(tree, market: Marketplace) -> list[Offer]:
 def _olp_offer(row, market: Marketplace) -> Offer:
     name_box = row.css_first(".olpSellerName")
     link = name_box.css_first("a[href]") if name_box is not None else None
-    href = link.attributes.get("href") if link is not None else None
+    href = attr(link, "href") if link is not None else None
     seller = node_text(link, separator=" ") or node_text(name_box, separator=" ")
     merchant = row.css_first('input[name="merchantID"]')
-    merchant_id = clean(merchant.attributes.get("value")) if merchant is not None else None
+    merchant_id = clean(attr(merchant, "value")) if merchant is not None else None
     if seller is None and name_box is not None:
         img = name_box.css_first("img[alt]")
-        seller = clean(img.attributes.get("alt")) if img is not None else None
+        seller = clean(attr(img, "alt")) if img is not None else None
         if seller is None and merchant_id and merchant_id == market.retail_merchant_id:
             seller = amazon_name(market)  # the Amazon logo without alt text: its merchant id says who it is
-    seller_id = seller_id_from_href(href) or merchant_id
+    seller_id = seller_id_from_url(href) or merchant_id
     if seller_id is None:
         for a in row.css('a[href*="seller="]'):
-            seller_id = seller_id_from_href(a.attributes.get("href"))
+            seller_id = seller_id_from_url(attr(a, "href"))
             if seller_id:
                 break
     price_node = row.css_first(".olpOfferPrice")

@@ -29,8 +29,9 @@ from crawler.marketplaces import Marketplace
 from crawler.records import BuyboxState, Outcome, ProductSnapshot
 from spiders.parsers.blocks import detect_block
 from spiders.parsers.buybox import is_hidden, read_buybox, text_of
-from spiders.parsers.common import IdScope, asin_from_url, clean, parse_count, parse_rating
+from spiders.parsers.common import asin_from_url, attr, clean, parse_count, parse_rating
 from spiders.parsers.details import read_details
+from spiders.parsers.dom import IdScope
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,6 @@ _SCRIPT_PATTERNS = {
     "color_images": r"""colorImages['"]\s*:\s*\{\s*['"]initial['"]\s*:\s*\[""",
     "img_url": r'"(hiRes|large)"\s*:\s*"(https?://[^"]+)"',
     "entry_split": r"\}\s*,\s*\{",
-    "{": r"[{}]",
-    "[": r"[\[\]]",
 }
 _SRE: dict[type, dict[str, re.Pattern]] = {
     str: {k: re.compile(v) for k, v in _SCRIPT_PATTERNS.items()},
@@ -107,12 +106,12 @@ def parse_product(html: str | bytes, url: str, marketplace: str | None = None,
     tree = LexborHTMLParser(doc)
     # inline scripts are most of the page; dropping them keeps text() free of JSON blobs
     tree.strip_tags(["script", "style", "noscript", "template"])
-    # Id lookups answer most queries: one `[id]` walk of the tree, and one of the centre and right columns
-    # (#ppd) where the buy box, title block and twister are; queries scoped there are 3x cheaper.
+    # Id lookups answer most queries: one `[id]` walk of the tree, whose index also serves the centre and
+    # right columns (#ppd) where the buy box, title block and twister are; queries scoped there are cheaper.
     indexed = _DOCTYPE_RE.match(_s(doc[:2048])) is not None
     page = IdScope(tree, indexed)
     root_node = page.css_first("#ppd") or page.css_first("#dp-container") or tree.body
-    root: Any = IdScope(root_node, indexed) if root_node is not None else page
+    root: Any = page.within(root_node) if root_node is not None else page
     page_asins = _page_asins(root) or _page_asins(tree)
     asin = asked or (page_asins[0] if page_asins else "")
     title = _title(page)
@@ -253,11 +252,11 @@ def _script_data(doc: Any) -> _Scripts:
         if twister != -1 else None
     if am:
         window = am.string
-        variations += [_s(a) for a in rx["asin_key"].findall(_balanced(window, am.end() - 1, 300_000, rx["{"]))]
+        variations += [_s(a) for a in rx["asin_key"].findall(_balanced(window, am.end() - 1, 300_000, lit("{")))]
     images: list[str] = []
     cm = _near(doc, lit("colorImages"), rx["color_images"], 80)
     if cm:
-        chunk = _balanced(doc, cm.end() - 1, 200_000, rx["["])
+        chunk = _balanced(doc, cm.end() - 1, 200_000, lit("["))
         for entry in rx["entry_split"].split(chunk):
             urls = {_s(k): _s(v) for k, v in rx["img_url"].findall(entry)}
             url = urls.get("hiRes") or urls.get("large")
@@ -266,26 +265,44 @@ def _script_data(doc: Any) -> _Scripts:
     return _Scripts(parent, list(dict.fromkeys(variations)), images)
 
 
-def _balanced(doc: Any, start: int, limit: int, brackets: re.Pattern) -> Any:
-    """The bracketed span opening at `start` (strings not tracked: enough for Amazon's data blobs)."""
-    depth = 0
+def _balanced(doc: Any, start: int, limit: int, opener: Any) -> Any:
+    """The bracketed span opening at `start` (strings not tracked: enough for Amazon's data blobs).
+
+    Closing bracket to closing bracket, counting the openers between: a data blob has many brackets."""
+    closer = {"{": "}", "[": "]", b"{": b"}", b"[": b"]"}[opener]
     end = min(len(doc), start + limit)
-    for m in brackets.finditer(doc, start, end):
-        depth += 1 if m.group(0) in ("{", "[", b"{", b"[") else -1
+    depth, pos = 1, start + 1
+    while True:
+        close = doc.find(closer, pos, end)
+        if close == -1:
+            return doc[start:end]
+        depth += doc.count(opener, pos, close) - 1
         if depth == 0:
-            return doc[start:m.end()]
-    return doc[start:end]
+            return doc[start:close + 1]
+        pos = close + 1
 
 
 # ---------------------------------------------------------------- identity
 
+_ASIN_FIELDS = "input#ASIN, input[name='ASIN'], input[name='ASIN.0'], #centerCol[data-asin], #ppd[data-asin]"
+
+
 def _page_asins(tree: Tree) -> list[str]:
-    out = []
-    for node in tree.css("input#ASIN, input[name='ASIN'], input[name='ASIN.0'], #centerCol[data-asin], #ppd[data-asin]"):
-        v = (node.attributes.get("value") or node.attributes.get("data-asin") or "").strip().upper()
-        if _ASIN_RE.match(v):
-            out.append(v)
-    return list(dict.fromkeys(out))
+    """The ASINs the page's own fields carry, in page order."""
+    if isinstance(tree, IdScope):
+        # the id-led fields come from the index, the named inputs from a walk for just them; when all agree
+        # (the usual case) their page order does not matter
+        found = tree.css("input#ASIN, #centerCol[data-asin], #ppd[data-asin]") + \
+            tree.node.css("input[name='ASIN'], input[name='ASIN.0']")
+        values = list(dict.fromkeys(_asin_value(node) for node in found))
+        if len([v for v in values if v]) <= 1:
+            return [v for v in values if v]
+    return list(dict.fromkeys(v for node in tree.css(_ASIN_FIELDS) if (v := _asin_value(node))))
+
+
+def _asin_value(node) -> str:
+    v = (attr(node, "value") or attr(node, "data-asin") or "").strip().upper()
+    return v if _ASIN_RE.match(v) else ""
 
 
 def _title(page: IdScope) -> str | None:
@@ -301,7 +318,7 @@ def _swatch_asins(tree: Tree) -> list[str]:
     out = []
     for node in tree.css("#twister [data-defaultasin], #twister [data-asin], [id^=inline-twister] [data-asin],"
                          " #twister_feature_div [data-asin], #twister_feature_div [data-defaultasin]"):
-        v = node.attributes.get("data-defaultasin") or node.attributes.get("data-asin") or ""
+        v = attr(node, "data-defaultasin") or attr(node, "data-asin") or ""
         if _ASIN_RE.match(v):
             out.append(v)
     return out
@@ -331,7 +348,7 @@ def _brand(page: IdScope) -> str | None:
 def _ratings(tree: Tree):
     rating = None
     for node in tree.css("#acrPopover, #averageCustomerReviews .a-icon-alt"):
-        rating = parse_rating(node.attributes.get("title") or text_of(node))
+        rating = parse_rating(attr(node, "title") or text_of(node))
         if rating is not None:
             break
     count = None
@@ -356,10 +373,10 @@ def _main_images(page: IdScope) -> list[str]:
     node = page.css_first("#landingImage, #imgBlkFront, #ebooksImgBlkFront, #main-image")
     if node is None:
         return []
-    hires = node.attributes.get("data-old-hires")
+    hires = attr(node, "data-old-hires")
     if hires and hires.startswith("http"):
         return [hires]
-    dyn = node.attributes.get("data-a-dynamic-image")
+    dyn = attr(node, "data-a-dynamic-image")
     if dyn:
         try:
             urls = json.loads(htmllib.unescape(dyn))
@@ -369,5 +386,5 @@ def _main_images(page: IdScope) -> list[str]:
                 return [best[0]]
         except (ValueError, TypeError, IndexError):
             pass
-    src = node.attributes.get("src")
+    src = attr(node, "src")
     return [src] if src and src.startswith("http") else []

@@ -20,7 +20,6 @@ from spiders.parsers.cards import (
     check_block,
     classes,
     clean,
-    decode,
     has_ancestor,
     looks_truncated,
     market_for,
@@ -30,6 +29,7 @@ from spiders.parsers.cards import (
     query_value,
     valid_asin,
 )
+from spiders.parsers.common import attr, decode_page
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def parse_search(
     html: str | bytes, url: str, marketplace: str | None = None, status: int | None = None, page: int | None = None
 ) -> SearchPage:
     """One page of search results; positions count on this page only (the caller offsets them)."""
-    text = decode(html)
+    text, source = decode_page(html)
     market = market_for(url, marketplace)
     keyword = query_value(url, "k", "field-keywords", "keywords") or ""
     page_no = page or _int(query_value(url, "page")) or 1
@@ -65,7 +65,7 @@ def parse_search(
     if blocked is not None:
         return SearchPage(keyword, market.code, url, page_no, blocked[0], blocked[1])
 
-    tree = LexborHTMLParser(text)
+    tree = LexborHTMLParser(source)
     results: list[SearchResult] = []
     organic = sponsored_n = 0
     for card in _cards(tree):
@@ -103,7 +103,7 @@ def _cards(tree) -> list:
     """Result cards in page order, leaving out any nested inside another card or inside a carousel widget."""
     out = []
     for node in tree.css(CARD):
-        if not (node.attributes.get("data-asin") or "").strip():
+        if not (attr(node, "data-asin") or "").strip():
             continue
         if has_ancestor(node, None, _outside_grid):
             continue
@@ -112,7 +112,7 @@ def _cards(tree) -> list:
 
 
 def _outside_grid(node) -> bool:
-    if node.attributes.get("data-component-type") == "s-search-result":
+    if attr(node, "data-component-type") == "s-search-result":
         return True
     return "a-carousel" in classes(node) or "data-a-carousel-options" in node.attributes
 
@@ -154,7 +154,7 @@ def _result(card, market, page_no, position, sponsored, organic, sponsored_n) ->
 
 def _secondary_offer(node) -> bool:
     # "No featured offers available / $49.99 (1 new offer)" and "More Buying Choices": not the buy price
-    return node.attributes.get("data-cy") == "secondary-offer-recipe"
+    return attr(node, "data-cy") == "secondary-offer-recipe"
 
 
 def _title_and_brand(card) -> tuple[str | None, str | None]:
@@ -169,7 +169,7 @@ def _title_and_brand(card) -> tuple[str | None, str | None]:
         title_node = h2s[-1]
     title = node_text(title_node)
     if title is None and title_node is not None:
-        title = clean(title_node.attributes.get("aria-label"))
+        title = clean(attr(title_node, "aria-label"))
     brand = None
     for h in card.css("h2, h5"):
         if title_node is not None and h.mem_id == title_node.mem_id:
@@ -185,7 +185,7 @@ def _title_and_brand(card) -> tuple[str | None, str | None]:
 
 def _title_area(node) -> bool:
     """Where a brand line sits: the title recipe, or the grey row above the title (older grids)."""
-    if node.attributes.get("data-cy") == "title-recipe":
+    if attr(node, "data-cy") == "title-recipe":
         return True
     names = classes(node)
     return "s-title-instructions-style" in names or ("a-row" in names and "a-color-secondary" in names)
@@ -203,12 +203,12 @@ def _review_count(card) -> int | None:
     """The ratings count: the reviews link's aria-label ("7.319 calificaciones"), its text ("652"), or a
     bare-number aria-label span (2023-24 layout). Rounded figures ("(1.5K)") are not read."""
     for link in card.css('a[href*="customerReviews"]'):
-        for candidate in (link.attributes.get("aria-label"), link.text()):
+        for candidate in (attr(link, "aria-label"), link.text()):
             value = parse_count(candidate)
             if value is not None:
                 return value
     for span in card.css("span[aria-label]"):
-        label = clean(span.attributes.get("aria-label")) or ""
+        label = clean(attr(span, "aria-label")) or ""
         if re.fullmatch(r"\(?\d[\d.,\s]*\)?", label):
             return parse_count(label)
     return None
@@ -222,7 +222,7 @@ def _badges(card) -> tuple[tuple[str, ...], str | None]:
         label = node_text(badge.css_first(".a-badge-text")) or node_text(badge.css_first(".a-badge-label"))
         if not label:
             continue
-        kind = badge.attributes.get("data-a-badge-type")
+        kind = attr(badge, "data-a-badge-type")
         if kind == "deal" or (kind is None and has_ancestor(badge, card, _price_recipe)):
             deal = deal or label
         elif label not in badges:
@@ -235,7 +235,7 @@ def _badges(card) -> tuple[tuple[str, ...], str | None]:
 
 
 def _price_recipe(node) -> bool:
-    return node.attributes.get("data-cy") == "price-recipe"
+    return attr(node, "data-cy") == "price-recipe"
 
 
 def _coupon(card) -> str | None:
@@ -246,7 +246,7 @@ def _coupon(card) -> str | None:
 
 def _no_results(tree) -> bool:
     for node in tree.css("[cel_widget_id], .s-no-results-result"):
-        widget = node.attributes.get("cel_widget_id") or "no-results"
+        widget = attr(node, "cel_widget_id") or "no-results"
         if _NO_RESULTS_RE.search(widget):
             return True
     return False
@@ -262,11 +262,11 @@ def _banners(tree) -> list[SponsoredBanner]:
         done.add(widget.mem_id)
         asins: list[str] = []
         for node in widget.css("[data-asin]"):
-            asin = valid_asin(node.attributes.get("data-asin"))
+            asin = valid_asin(attr(node, "data-asin"))
             if asin and asin not in asins:
                 asins.append(asin)
         for link in widget.css("a[href]"):
-            asin = asin_from_href(link.attributes.get("href"))
+            asin = asin_from_href(attr(link, "href"))
             if asin and asin not in asins:
                 asins.append(asin)
         kind = "video" if widget.css_first("video") is not None else "brand"
@@ -279,8 +279,8 @@ _FROM_RE = re.compile(r"\bfrom\s+(.+?)(?:,|$)", re.IGNORECASE)
 
 def _banner_brand(widget) -> str | None:
     for node in widget.css("[aria-label]"):
-        m = _FROM_RE.search(node.attributes.get("aria-label") or "")
+        m = _FROM_RE.search(attr(node, "aria-label") or "")
         if m and clean(m.group(1)):
             return clean(m.group(1))
     logo = widget.css_first('a[data-component="LOGO"] img[alt], [class*="logo"] img[alt]')
-    return clean(logo.attributes.get("alt")) if logo is not None else None
+    return clean(attr(logo, "alt")) if logo is not None else None
