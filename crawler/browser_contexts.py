@@ -127,7 +127,7 @@ class BrowserContextMiddleware:
         handlers = getattr(downloader, "handlers", None)
         if handlers is None:
             return None
-        handler = handlers._get_handler("http")
+        handler = handlers._get_handler("http")  # the same for https (crawler.guarded_handler shares it)
         return getattr(handler, "inner", handler)  # crawler.guarded_handler wraps the Playwright one
 
 
