@@ -192,43 +192,74 @@ def process_kind(pid: int, root: int) -> str:
     return kind
 
 
-def tree_rss(root: int) -> dict[str, tuple[int, int]]:
-    """Memory of `root` and all its descendants (from /proc): kind -> (sum of PSS, processes)."""
+def tree(root: int) -> list[tuple[int, str, int, float]]:
+    """`root` and all its descendants (from /proc): (pid, kind, PSS, CPU seconds so far) of each."""
     children: dict[int, list[int]] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        children.setdefault(ppid, []).append(int(entry))
-    kinds: dict[str, tuple[int, int]] = {}
-    todo = [root]
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    out, todo = [], [root]
     while todo:
         pid = todo.pop()
         todo += children.get(pid, [])
         pss = _pss(pid)
-        if pss is None:
+        if pss is not None:
+            out.append((pid, process_kind(pid, root), pss, cpu.get(pid, 0.0)))
+    return out
+
+
+def adopt_orphans() -> None:
+    """Become the subreaper of every run's processes. Chromium's renderers outlive their zygote, and a
+    process whose parent is gone is reaped by init: its CPU time never reached RUSAGE_CHILDREN, and the
+    CPU-ms/page of a browser run came out at half the sum of its processes' own times."""
+    import ctypes
+
+    pr_set_child_subreaper = 36
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
+
+
+def reap_orphans(keep: int, timeout: float = 15.0) -> None:
+    """Wait for the processes a run left to us (see adopt_orphans), so that their CPU time is counted."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid:
             continue
-        kind = process_kind(pid, root)
-        total, n = kinds.get(kind, (0, 0))
-        kinds[kind] = (total + pss, n + 1)
-    return kinds
+        left = [c for c in tree(os.getpid()) if c[0] not in (os.getpid(), keep)]
+        if not left or time.monotonic() > deadline:
+            return
+        time.sleep(0.1)
 
 
-def run(mode: str, base: str, pages: int, concurrency: int, extra: list[str]) -> dict[str, Any]:
+def run(mode: str, base: str, pages: int, concurrency: int, extra: list[str], storefront: int) -> dict[str, Any]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     proc = subprocess.Popen([sys.executable, __file__, "--child", mode, "--base", base, "--pages", str(pages),
                              "--concurrency", str(concurrency), *extra], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=ROOT)
     samples: list[tuple[float, int]] = []
-    at_peak: dict[str, tuple[int, int]] = {}
+    at_peak: dict[str, tuple[int, int]] = {}  # kind -> (PSS, processes) at the tree's peak
     kind_peaks: dict[str, tuple[int, int]] = {}  # each kind's own peak (and most processes at once)
+    cpu_seen: dict[int, tuple[str, float]] = {}  # pid -> (kind, CPU seconds at its last sample)
     while proc.poll() is None:
-        kinds = tree_rss(proc.pid)
+        kinds: dict[str, tuple[int, int]] = {}
+        for pid, kind, pss, cpu_s in tree(proc.pid):
+            total, n = kinds.get(kind, (0, 0))
+            kinds[kind] = (total + pss, n + 1)
+            if not kind.startswith(("exiting", "gone")):
+                cpu_seen[pid] = (kind, cpu_s)
         total = sum(pss for pss, _ in kinds.values())
         if total > max((r for _, r in samples), default=-1):
             at_peak = kinds
@@ -237,7 +268,12 @@ def run(mode: str, base: str, pages: int, concurrency: int, extra: list[str]) ->
             kind_peaks[kind] = (max(pss, old_pss), max(n, old_n))
         samples.append((time.monotonic() - t0, total))
         time.sleep(1.0)
+    kind_cpu: dict[str, tuple[float, int]] = {}  # kind -> (CPU seconds, processes started)
+    for kind, cpu_s in cpu_seen.values():
+        total_s, n = kind_cpu.get(kind, (0.0, 0))
+        kind_cpu[kind] = (total_s + cpu_s, n + 1)
     out, err = proc.communicate()
+    reap_orphans(keep=storefront)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"{mode} failed:\n{err[-3000:]}")
@@ -251,7 +287,7 @@ def run(mode: str, base: str, pages: int, concurrency: int, extra: list[str]) ->
     return {**res, "mode": mode, "ppm": res["pages"] / res["seconds"] * 60,
             "cpu_ms": cpu * 1000 / max(1, res["pages"]), "peak": max((r for _, r in samples), default=0),
             "peak1": max(first, default=0), "peak2": max(second, default=0),
-            "at_peak": at_peak, "kind_peaks": kind_peaks}
+            "at_peak": at_peak, "kind_peaks": kind_peaks, "kind_cpu": kind_cpu}
 
 
 def breakdown(r: dict[str, Any]) -> str:
@@ -261,7 +297,11 @@ def breakdown(r: dict[str, Any]) -> str:
     at = ", ".join(f"{k} {r['at_peak'].get(k, (0, 0))[0] / mb:.0f} ({r['at_peak'].get(k, (0, 0))[1]})"
                    for k in order if k in r["at_peak"])
     own = ", ".join(f"{k} {r['kind_peaks'][k][0] / mb:.0f} ({r['kind_peaks'][k][1]})" for k in order)
-    return f"  {r['mode']} MB at peak: {at}\n  {r['mode']} MB, each kind's own peak: {own}"
+    pages = max(1, r["pages"])
+    cpu = ", ".join(f"{k} {s * 1000 / pages:.0f} ({n})"
+                    for k, (s, n) in sorted(r["kind_cpu"].items(), key=lambda kv: -kv[1][0]))
+    return (f"  {r['mode']} MB at peak: {at}\n  {r['mode']} MB, each kind's own peak: {own}\n"
+            f"  {r['mode']} CPU-ms/page by kind (to each process's last sample; processes seen): {cpu}")
 
 
 def main() -> int:
@@ -279,6 +319,7 @@ def main() -> int:
         child(args.child, args.base, args.pages, args.concurrency, json.loads(args.settings), args.browser_arg)
         return 0
     extra = ["--settings", args.settings, *(f"--browser-arg={a}" for a in args.browser_arg)]
+    adopt_orphans()
     sf = subprocess.Popen([sys.executable, "-m", "fixtures.storefront", "--port", "0", "--prerender"],
                           stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
@@ -286,9 +327,11 @@ def main() -> int:
         rows = []
         for mode in args.modes.split(","):
             for m in ((mode,) if args.no_bare else (f"bare-{mode}", mode)):
-                r = run(m, base, args.pages, args.concurrency, extra)
+                r = run(m, base, args.pages, args.concurrency, extra, sf.pid)
                 rows.append(r)
-                print(f"  {m}: {r['pages']} pages in {r['seconds']:.1f} s", file=sys.stderr, flush=True)
+                print(f"  {m}: {r['pages']} pages in {r['seconds']:.1f} s; browser contexts {r['contexts']} "
+                      f"(closed {r['contexts_closed']}), pages open at most {r['max_pages_open']}",
+                      file=sys.stderr, flush=True)
     finally:
         sf.terminate()
         sf.wait()
