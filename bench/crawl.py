@@ -147,7 +147,10 @@ def child(mode: str, base: str, pages: int, concurrency: int, overrides: dict[st
     print(json.dumps({"pages": n, "seconds": took, "browser_pages": stats.get("browser/pages", 0),
                       "contexts": stats.get("playwright/context_count", 0),
                       "contexts_closed": stats.get("browser/contexts_closed", 0),
-                      "max_pages_open": stats.get("playwright/page_count/max_concurrent", 0)}))
+                      "max_pages_open": stats.get("playwright/page_count/max_concurrent", 0),
+                      "pages_opened": stats.get("playwright/page_count", 0),
+                      "pages_reused": stats.get("browser/pages_reused", 0),
+                      "garbage_collections": stats.get("browser/garbage_collections", 0)}))
 
 
 # -- the parent: start, watch memory, collect ---------------------------------------------------------------
@@ -330,7 +333,9 @@ def main() -> int:
                 r = run(m, base, args.pages, args.concurrency, extra, sf.pid)
                 rows.append(r)
                 print(f"  {m}: {r['pages']} pages in {r['seconds']:.1f} s; browser contexts {r['contexts']} "
-                      f"(closed {r['contexts_closed']}), pages open at most {r['max_pages_open']}",
+                      f"(closed {r['contexts_closed']}), pages opened {r['pages_opened']} (at most "
+                      f"{r['max_pages_open']} at once), reused {r['pages_reused']}, renderer garbage "
+                      f"collections {r['garbage_collections']}",
                       file=sys.stderr, flush=True)
     finally:
         sf.terminate()
