@@ -20,16 +20,6 @@ TRUTH = catalog.load("day1")
 US = [p for p in TRUTH.products.values() if p.marketplace == "us"][:8]
 
 
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    from crawler.browser import BrowserNotFound, find_browser
-
-    try:
-        return find_browser()
-    except BrowserNotFound as exc:
-        pytest.skip(str(exc))
-
-
 def test_pool_lends_at_most_its_limit_and_hands_pages_over(chromium: str) -> None:
     from playwright.async_api import async_playwright
 
