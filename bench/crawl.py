@@ -4,14 +4,18 @@ downloads the same pages.
 Run: `.venv/bin/python bench/crawl.py [--pages 1000] [--modes http,browser] [--concurrency 8] [--no-bare]`.
 The storefront runs in its own process (prerendered, pages served from memory); each crawl runs in a
 fresh process. Per run: pages per minute (crawl time, after start-up), CPU-ms per page (the whole
-process tree: Python, Playwright's driver, Chromium; start-up included) and peak memory of the tree (PSS),
-with the PSS peaks of the first and second half of the run (flat memory: the halves match).
+process tree: Python, Playwright's driver, Chromium; start-up included; this process adopts the tree's
+orphans so that their CPU time is counted) and peak memory of the tree (PSS), with the PSS peaks of the
+first and second half of the run (flat memory: the halves match). Browser runs also print where the
+memory and CPU went per process kind (python, node, browser, renderer, gpu-process, utility:network...).
+`--settings '{"PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 1}'` and `--browser-arg=--flag` try levers on the
+browser run without editing code.
 
 Runs: `bare-http` (a spider that downloads the pages and does nothing else), `http` (WatchlistSpider:
-parse, offers panels, SQLite store), `bare-browser` (scrapy-playwright with its defaults: the
-~70 pages/min baseline), `browser` (storewatch's browser settings: aborted images/fonts/media, settle
-wait, contexts per marketplace recycled every 100 pages). Goals: http >= 70% of bare-http's pages/min;
-browser >= 3x bare-browser, peak memory < 1.5 GB and flat.
+parse, offers panels, SQLite store), `bare-browser` (scrapy-playwright with its defaults, on the same
+Chromium binary), `browser` (storewatch's browser settings: no images, aborted fonts/media, settle wait,
+pages reused, contexts per marketplace recycled every 100 pages). Goals: http >= 70% of bare-http's
+pages/min; browser >= 3x bare-browser, peak memory < 1.5 GB and flat.
 """
 from __future__ import annotations
 
