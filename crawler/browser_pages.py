@@ -67,7 +67,7 @@ class PagePool:
         self.uses.pop(page, None)
         if page is not None and not page.is_closed():
             task = asyncio.ensure_future(_close(page))
-            task.add_done_callback(lambda t: t.exception())  # logged in _close; never "unretrieved"
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())  # never "unretrieved"
         if not self._hand_over(None):
             self.open -= 1
 
@@ -112,9 +112,11 @@ class PooledPageHandler(ScrapyPlaywrightDownloadHandler):
             raise
         # out of meta: a retry or a copy of this request must not navigate a page lent to another one
         page = request.meta.pop("playwright_page", None)
-        if page is not None and pool.used(page) % GC_EVERY == 0:
-            await self._collect_garbage(page)
-        pool.give_back(page, reusable=True)
+        try:
+            if page is not None and pool.used(page) % GC_EVERY == 0:
+                await self._collect_garbage(page)
+        finally:
+            pool.give_back(page, reusable=True)
         request.meta.pop("playwright_include_page", None)
         return response
 

@@ -37,11 +37,12 @@ NO_IMAGES_ARG = ("--blink-settings=primaryHoverType=2,availableHoverTypes=2,prim
 
 # Pages per browser context before it is closed and a fresh one takes over (memory stays flat).
 PAGES_PER_CONTEXT = 100
-# Pages open at once per context; with one context per marketplace this bounds the browser's tabs.
+# Pages open at once per context (kept open and reused, crawler.browser_pages); with one context per
+# marketplace this bounds the browser's tabs.
 MAX_PAGES_PER_CONTEXT = 2
 SETTLE_TIMEOUT_MS = 8_000
-# Chromium starts a renderer process per context and page by default (~100 MB each for a product
-# page's 700 KB of inline script); pages of one shop front can share a few renderers.
+# Chromium may start a renderer process per page; pages of one shop front in one context can share
+# (measured with reused pages: one renderer per context, 80-130 MB).
 RENDERER_LIMIT = 4
 
 # True once the parts a page builds by script are there: the all-offers panel (when the page has its
