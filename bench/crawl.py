@@ -4,14 +4,18 @@ downloads the same pages.
 Run: `.venv/bin/python bench/crawl.py [--pages 1000] [--modes http,browser] [--concurrency 8] [--no-bare]`.
 The storefront runs in its own process (prerendered, pages served from memory); each crawl runs in a
 fresh process. Per run: pages per minute (crawl time, after start-up), CPU-ms per page (the whole
-process tree: Python, Playwright's driver, Chromium; start-up included) and peak memory of the tree (PSS),
-with the RSS peaks of the first and second half of the run (flat memory: the halves match).
+process tree: Python, Playwright's driver, Chromium; start-up included; this process adopts the tree's
+orphans so that their CPU time is counted) and peak memory of the tree (PSS), with the PSS peaks of the
+first and second half of the run (flat memory: the halves match). Browser runs also print where the
+memory and CPU went per process kind (python, node, browser, renderer, gpu-process, utility:network...).
+`--settings '{"PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 1}'` and `--browser-arg=--flag` try levers on the
+browser run without editing code.
 
 Runs: `bare-http` (a spider that downloads the pages and does nothing else), `http` (WatchlistSpider:
-parse, offers panels, SQLite store), `bare-browser` (scrapy-playwright with its defaults: the
-~70 pages/min baseline), `browser` (storewatch's browser settings: aborted images/fonts/media, settle
-wait, contexts per marketplace recycled every 100 pages). Goals: http >= 70% of bare-http's pages/min;
-browser >= 3x bare-browser, peak memory < 1.5 GB and flat.
+parse, offers panels, SQLite store), `bare-browser` (scrapy-playwright with its defaults, on the same
+Chromium binary), `browser` (storewatch's browser settings: no images, aborted fonts/media, settle wait,
+pages reused, contexts per marketplace recycled every 100 pages). Goals: http >= 70% of bare-http's
+pages/min; browser >= 3x bare-browser, peak memory < 1.5 GB and flat.
 """
 from __future__ import annotations
 
@@ -65,7 +69,8 @@ def bare_urls(targets: dict[str, list[Any]], with_panels: bool) -> list[tuple[st
 
 
 # -- one run, in a child process -------------------------------------------------------------------------
-def child(mode: str, base: str, pages: int, concurrency: int) -> None:
+def child(mode: str, base: str, pages: int, concurrency: int, overrides: dict[str, Any],
+          browser_args: list[str]) -> None:
     import scrapy
 
     from crawler.runner import run_crawl
@@ -123,6 +128,10 @@ def child(mode: str, base: str, pages: int, concurrency: int) -> None:
             run_id = s.start_run("crawl", markets, "bench")
         settings = crawl_settings(cfg, run_id=run_id, db_url=db_url, browser=fetch == "browser")
         settings["EXTENSIONS"] = {"scrapy.extensions.telnet.TelnetConsole": None}  # no progress bar
+        if fetch == "browser":
+            settings.update(overrides)
+            launch = settings["PLAYWRIGHT_LAUNCH_OPTIONS"]
+            launch["args"] = [*launch["args"], *browser_args]
 
         class Timed(WatchlistSpider):
             async def start(self):  # type: ignore[override]
@@ -142,13 +151,18 @@ def child(mode: str, base: str, pages: int, concurrency: int) -> None:
     print(json.dumps({"pages": n, "seconds": took, "browser_pages": stats.get("browser/pages", 0),
                       "contexts": stats.get("playwright/context_count", 0),
                       "contexts_closed": stats.get("browser/contexts_closed", 0),
-                      "max_pages_open": stats.get("playwright/page_count/max_concurrent", 0)}))
+                      "max_pages_open": stats.get("playwright/page_count/max_concurrent", 0),
+                      "pages_opened": stats.get("playwright/page_count", 0),
+                      "pages_reused": stats.get("browser/pages_reused", 0),
+                      "garbage_collections": stats.get("browser/garbage_collections", 0)}))
 
 
 # -- the parent: start, watch memory, collect ---------------------------------------------------------------
-def _pss(pid: int, rss: int) -> int:
+def _pss(pid: int) -> int | None:
     """Proportional set size: shared pages split among the processes sharing them (Chromium's many
-    processes share most of their memory; summing RSS would count it once per process)."""
+    processes share most of their memory; summing RSS would count it once per process). None for a
+    process that has exited or is releasing its memory (a closed context's renderers): counting such
+    a process by its last RSS would add its shared pages again, hundreds of MB at a context switch."""
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
@@ -156,14 +170,40 @@ def _pss(pid: int, rss: int) -> int:
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
-    return rss
+    return None
 
 
-def tree_rss(root: int) -> int:
-    """Memory of `root` and all its descendants (from /proc): the sum of their PSS."""
+def process_kind(pid: int, root: int) -> str:
+    """What a process of the tree is: the Python crawl, Playwright's Node driver, Chromium's browser
+    process or one of its children by `--type` (renderer, gpu-process, zygote, utility:network...)."""
+    if pid == root:
+        return "python"
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            # Chromium rewrites its children's command lines as one string joined by spaces
+            argv = f.read().replace(b"\0", b" ").decode(errors="replace").split()
+        if not argv:  # a process on its way out
+            with open(f"/proc/{pid}/comm") as f:
+                return f"exiting {f.read().strip()}"
+    except OSError:
+        return "gone"
+    exe = Path(argv[0]).name
+    if exe == "node" or any("playwright" in a and a.endswith("cli.js") for a in argv):
+        return "node"
+    flags = dict(a[2:].split("=", 1) for a in argv[1:] if a.startswith("--") and "=" in a)
+    kind = flags.get("type")
+    if kind is None:
+        return "browser" if "chrom" in exe else exe
+    if kind == "utility":
+        return "utility:" + flags.get("utility-sub-type", "?").split(".")[0]
+    return kind
+
+
+def tree(root: int) -> list[tuple[int, str, int, float]]:
+    """`root` and all its descendants (from /proc): (pid, kind, PSS, CPU seconds so far) of each."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    page = os.sysconf("SC_PAGE_SIZE")
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -172,28 +212,75 @@ def tree_rss(root: int) -> int:
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        pid = int(entry)
-        children.setdefault(int(fields[1]), []).append(pid)
-        rss[pid] = int(fields[21]) * page
-    total, todo = 0, [root]
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    out, todo = [], [root]
     while todo:
         pid = todo.pop()
-        total += _pss(pid, rss.get(pid, 0))
         todo += children.get(pid, [])
-    return total
+        pss = _pss(pid)
+        if pss is not None:
+            out.append((pid, process_kind(pid, root), pss, cpu.get(pid, 0.0)))
+    return out
 
 
-def run(mode: str, base: str, pages: int, concurrency: int) -> dict[str, Any]:
+def adopt_orphans() -> None:
+    """Become the subreaper of every run's processes. Chromium's renderers outlive their zygote, and a
+    process whose parent is gone is reaped by init: its CPU time never reached RUSAGE_CHILDREN, and the
+    CPU-ms/page of a browser run came out at half the sum of its processes' own times."""
+    import ctypes
+
+    pr_set_child_subreaper = 36
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
+
+
+def reap_orphans(keep: int, timeout: float = 15.0) -> None:
+    """Wait for the processes a run left to us (see adopt_orphans), so that their CPU time is counted."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid:
+            continue
+        left = [c for c in tree(os.getpid()) if c[0] not in (os.getpid(), keep)]
+        if not left or time.monotonic() > deadline:
+            return
+        time.sleep(0.1)
+
+
+def run(mode: str, base: str, pages: int, concurrency: int, extra: list[str], storefront: int) -> dict[str, Any]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     proc = subprocess.Popen([sys.executable, __file__, "--child", mode, "--base", base, "--pages", str(pages),
-                             "--concurrency", str(concurrency)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=ROOT)
+                             "--concurrency", str(concurrency), *extra], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
     samples: list[tuple[float, int]] = []
+    at_peak: dict[str, tuple[int, int]] = {}  # kind -> (PSS, processes) at the tree's peak
+    kind_peaks: dict[str, tuple[int, int]] = {}  # each kind's own peak (and most processes at once)
+    cpu_seen: dict[int, tuple[str, float]] = {}  # pid -> (kind, CPU seconds at its last sample)
     while proc.poll() is None:
-        samples.append((time.monotonic() - t0, tree_rss(proc.pid)))
+        kinds: dict[str, tuple[int, int]] = {}
+        for pid, kind, pss, cpu_s in tree(proc.pid):
+            total, n = kinds.get(kind, (0, 0))
+            kinds[kind] = (total + pss, n + 1)
+            if not kind.startswith(("exiting", "gone")):
+                cpu_seen[pid] = (kind, cpu_s)
+        total = sum(pss for pss, _ in kinds.values())
+        if total > max((r for _, r in samples), default=-1):
+            at_peak = kinds
+        for kind, (pss, n) in kinds.items():
+            old_pss, old_n = kind_peaks.get(kind, (0, 0))
+            kind_peaks[kind] = (max(pss, old_pss), max(n, old_n))
+        samples.append((time.monotonic() - t0, total))
         time.sleep(1.0)
+    kind_cpu: dict[str, tuple[float, int]] = {}  # kind -> (CPU seconds, processes started)
+    for kind, cpu_s in cpu_seen.values():
+        total_s, n = kind_cpu.get(kind, (0.0, 0))
+        kind_cpu[kind] = (total_s + cpu_s, n + 1)
     out, err = proc.communicate()
+    reap_orphans(keep=storefront)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"{mode} failed:\n{err[-3000:]}")
@@ -206,7 +293,22 @@ def run(mode: str, base: str, pages: int, concurrency: int) -> dict[str, Any]:
     second = [r for t, r in samples if t > end / 2]
     return {**res, "mode": mode, "ppm": res["pages"] / res["seconds"] * 60,
             "cpu_ms": cpu * 1000 / max(1, res["pages"]), "peak": max((r for _, r in samples), default=0),
-            "peak1": max(first, default=0), "peak2": max(second, default=0)}
+            "peak1": max(first, default=0), "peak2": max(second, default=0),
+            "at_peak": at_peak, "kind_peaks": kind_peaks, "kind_cpu": kind_cpu}
+
+
+def breakdown(r: dict[str, Any]) -> str:
+    """Where the peak went: each kind's PSS (processes) at the peak sample, then each kind's own peak."""
+    mb = 1024 * 1024
+    order = sorted(r["kind_peaks"], key=lambda k: -r["kind_peaks"][k][0])
+    at = ", ".join(f"{k} {r['at_peak'].get(k, (0, 0))[0] / mb:.0f} ({r['at_peak'].get(k, (0, 0))[1]})"
+                   for k in order if k in r["at_peak"])
+    own = ", ".join(f"{k} {r['kind_peaks'][k][0] / mb:.0f} ({r['kind_peaks'][k][1]})" for k in order)
+    pages = max(1, r["pages"])
+    cpu = ", ".join(f"{k} {s * 1000 / pages:.0f} ({n})"
+                    for k, (s, n) in sorted(r["kind_cpu"].items(), key=lambda kv: -kv[1][0]))
+    return (f"  {r['mode']} MB at peak: {at}\n  {r['mode']} MB, each kind's own peak: {own}\n"
+            f"  {r['mode']} CPU-ms/page by kind (to each process's last sample; processes seen): {cpu}")
 
 
 def main() -> int:
@@ -215,12 +317,16 @@ def main() -> int:
     ap.add_argument("--modes", default="http,browser", help="http, browser or both")
     ap.add_argument("--concurrency", type=int, default=8, help="requests at once per marketplace")
     ap.add_argument("--no-bare", action="store_true", help="skip the bare spiders (long memory runs)")
+    ap.add_argument("--settings", default="{}", help="JSON of Scrapy settings for the browser run (levers)")
+    ap.add_argument("--browser-arg", action="append", default=[], help="an extra Chromium flag (repeatable)")
     ap.add_argument("--child")
     ap.add_argument("--base")
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.base, args.pages, args.concurrency)
+        child(args.child, args.base, args.pages, args.concurrency, json.loads(args.settings), args.browser_arg)
         return 0
+    extra = ["--settings", args.settings, *(f"--browser-arg={a}" for a in args.browser_arg)]
+    adopt_orphans()
     sf = subprocess.Popen([sys.executable, "-m", "fixtures.storefront", "--port", "0", "--prerender"],
                           stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
@@ -228,9 +334,13 @@ def main() -> int:
         rows = []
         for mode in args.modes.split(","):
             for m in ((mode,) if args.no_bare else (f"bare-{mode}", mode)):
-                r = run(m, base, args.pages, args.concurrency)
+                r = run(m, base, args.pages, args.concurrency, extra, sf.pid)
                 rows.append(r)
-                print(f"  {m}: {r['pages']} pages in {r['seconds']:.1f} s", file=sys.stderr, flush=True)
+                print(f"  {m}: {r['pages']} pages in {r['seconds']:.1f} s; browser contexts {r['contexts']} "
+                      f"(closed {r['contexts_closed']}), pages opened {r['pages_opened']} (at most "
+                      f"{r['max_pages_open']} at once), reused {r['pages_reused']}, renderer garbage "
+                      f"collections {r['garbage_collections']}",
+                      file=sys.stderr, flush=True)
     finally:
         sf.terminate()
         sf.wait()
@@ -245,6 +355,9 @@ def main() -> int:
         ratio = r["ppm"] / bare[kind] if kind in bare else 1.0
         print(f"{r['mode']:<14}{r['pages']:>7}{r['ppm']:>11.0f}{ratio:>8.2f}x{r['cpu_ms']:>13.1f}"
               f"{r['peak'] / mb:>13.0f}{r['peak1'] / mb:>10.0f}{r['peak2'] / mb:>10.0f}")
+    for r in rows:
+        if "browser" in r["mode"]:
+            print(breakdown(r))
     return 0
 
 

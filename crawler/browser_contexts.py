@@ -118,6 +118,8 @@ class BrowserContextMiddleware:
         if wrapper is None:
             return
         task = asyncio.ensure_future(_close(wrapper.context, gen.name))
+        if hasattr(handler, "forget_context"):  # crawler.browser_pages keeps the context's open pages
+            handler.forget_context(gen.name)
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
         self.stats.inc_value("browser/contexts_closed")
@@ -127,7 +129,7 @@ class BrowserContextMiddleware:
         handlers = getattr(downloader, "handlers", None)
         if handlers is None:
             return None
-        handler = handlers._get_handler("http")
+        handler = handlers._get_handler("http")  # the same for https (crawler.guarded_handler shares it)
         return getattr(handler, "inner", handler)  # crawler.guarded_handler wraps the Playwright one
 
 

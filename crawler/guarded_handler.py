@@ -54,13 +54,22 @@ def ledger(crawler: Any) -> BlockLedger:
     return crawler.storewatch_blocks
 
 
+def inner_handler(crawler: Any) -> Any:
+    """The crawl's one real handler, shared by http and https. Scrapy builds a handler per scheme: two
+    scrapy-playwright handlers would start two Playwright drivers (~100 MB for the idle one) and keep
+    https pages' browser contexts where BrowserContextMiddleware does not look (never recycled)."""
+    if not hasattr(crawler, "storewatch_inner_handler"):
+        cls = load_object(crawler.settings.get("STOREWATCH_INNER_HANDLER", HTTP11))
+        crawler.storewatch_inner_handler = build_from_crawler(cls, crawler)
+    return crawler.storewatch_inner_handler
+
+
 class GuardedDownloadHandler:
     lazy = False
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
-        self.inner = build_from_crawler(load_object(crawler.settings.get("STOREWATCH_INNER_HANDLER", HTTP11)),
-                                        crawler)
+        self.inner = inner_handler(crawler)
         self.ledger = ledger(crawler)
 
     @classmethod
@@ -83,6 +92,9 @@ class GuardedDownloadHandler:
         return response
 
     async def close(self) -> None:
+        if getattr(self.crawler, "storewatch_inner_closed", False):  # the other scheme's closed it
+            return
+        self.crawler.storewatch_inner_closed = True
         result: Any = self.inner.close()
         if hasattr(result, "addCallback"):  # an older handler's Deferred
             await maybe_deferred_to_future(result)

@@ -46,6 +46,17 @@ def realpages() -> Path:
 
 
 @pytest.fixture(scope="session")
+def chromium() -> str:
+    """The Chromium this machine's crawls launch; the test skips (naming the install command) without one."""
+    from crawler.browser import BrowserNotFound, find_browser
+
+    try:
+        return find_browser()
+    except BrowserNotFound as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the whole session (Playwright's sync API allows one driver at a time)."""
     from crawler.browser import BrowserNotFound, find_browser, launch_args

@@ -27,16 +27,6 @@ LIST_TRUTH = TRUTH.list("bestsellers", "kitchen")
 
 
 @pytest.fixture(scope="module")
-def chromium() -> str:
-    from crawler.browser import BrowserNotFound, find_browser
-
-    try:
-        return find_browser()
-    except BrowserNotFound as exc:
-        pytest.skip(str(exc))
-
-
-@pytest.fixture(scope="module")
 def runs(chromium: str, storefront: Storefront, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One crawl per fetch mode of the same watchlist (postcode 96001); the browser run goes through a proxy."""
     tmp = tmp_path_factory.mktemp("modes")
