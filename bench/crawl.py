@@ -65,7 +65,7 @@ def bare_urls(targets: dict[str, list[Any]], with_panels: bool) -> list[tuple[st
 
 
 # -- one run, in a child process -------------------------------------------------------------------------
-def child(mode: str, base: str, pages: int, concurrency: int) -> None:
+def child(mode: str, base: str, pages: int, concurrency: int, overrides: dict[str, Any] | None = None) -> None:
     import scrapy
 
     from crawler.runner import run_crawl
@@ -121,8 +121,8 @@ def child(mode: str, base: str, pages: int, concurrency: int) -> None:
         db_url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
         with storage(db_url) as s:
             run_id = s.start_run("crawl", markets, "bench")
-        settings = crawl_settings(cfg, run_id=run_id, db_url=db_url, browser=fetch == "browser")
-        settings["EXTENSIONS"] = {"scrapy.extensions.telnet.TelnetConsole": None}  # no progress bar
+        settings = {**crawl_settings(cfg, run_id=run_id, db_url=db_url, browser=fetch == "browser"),
+                    **(overrides or {})}
 
         class Timed(WatchlistSpider):
             async def start(self):  # type: ignore[override]
@@ -139,7 +139,9 @@ def child(mode: str, base: str, pages: int, concurrency: int) -> None:
             print(f"warning: outcomes {outcomes}", file=sys.stderr)
     took = time.monotonic() - started["t"]
     stats = result.stats
+    me = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"pages": n, "seconds": took, "browser_pages": stats.get("browser/pages", 0),
+                      "cpu_self": me.ru_utime + me.ru_stime,
                       "contexts": stats.get("playwright/context_count", 0),
                       "contexts_closed": stats.get("browser/contexts_closed", 0),
                       "max_pages_open": stats.get("playwright/page_count/max_concurrent", 0)}))
@@ -183,11 +185,21 @@ def tree_rss(root: int) -> int:
     return total
 
 
-def run(mode: str, base: str, pages: int, concurrency: int) -> dict[str, Any]:
+def overrides(pairs: list[str]) -> dict[str, Any]:
+    out = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        out[key] = json.loads(value)
+    return out
+
+
+def run(mode: str, base: str, pages: int, concurrency: int, sets: list[str] | None = None) -> dict[str, Any]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
+    extra = [a for pair in sets or () for a in ("--set", pair)]
     proc = subprocess.Popen([sys.executable, __file__, "--child", mode, "--base", base, "--pages", str(pages),
-                             "--concurrency", str(concurrency)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             "--concurrency", str(concurrency), *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, cwd=ROOT)
     samples: list[tuple[float, int]] = []
     while proc.poll() is None:
@@ -215,11 +227,13 @@ def main() -> int:
     ap.add_argument("--modes", default="http,browser", help="http, browser or both")
     ap.add_argument("--concurrency", type=int, default=8, help="requests at once per marketplace")
     ap.add_argument("--no-bare", action="store_true", help="skip the bare spiders (long memory runs)")
+    ap.add_argument("--set", action="append", default=[], metavar="SETTING=JSON",
+                    help="a Scrapy setting for storewatch's runs, e.g. STOREWATCH_PARSE_PROCESSES=0")
     ap.add_argument("--child")
     ap.add_argument("--base")
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.base, args.pages, args.concurrency)
+        child(args.child, args.base, args.pages, args.concurrency, overrides(args.set))
         return 0
     sf = subprocess.Popen([sys.executable, "-m", "fixtures.storefront", "--port", "0", "--prerender"],
                           stdout=subprocess.PIPE, text=True, cwd=ROOT)
@@ -228,7 +242,7 @@ def main() -> int:
         rows = []
         for mode in args.modes.split(","):
             for m in ((mode,) if args.no_bare else (f"bare-{mode}", mode)):
-                r = run(m, base, args.pages, args.concurrency)
+                r = run(m, base, args.pages, args.concurrency, args.set)
                 rows.append(r)
                 print(f"  {m}: {r['pages']} pages in {r['seconds']:.1f} s", file=sys.stderr, flush=True)
     finally:
