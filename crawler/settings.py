@@ -60,6 +60,8 @@ def scrapy_settings(*, ad_hoc: bool = False, log_level: str = "ERROR", browser: 
         "CONCURRENT_ITEMS": 4,  # 404 and 503 pages reach the parser, which names their outcome
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.BlockRetryMiddleware": 560,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "crawler.middlewares.HeadMetaRefreshMiddleware": 580,  # in Scrapy's place
             "crawler.proxies.ProxyRotationMiddleware": 740,  # before HttpProxyMiddleware (750)
             "crawler.browser_contexts.BrowserContextMiddleware": 950,  # next to the download handler
         },
