@@ -70,3 +70,16 @@ def test_a_worker_that_dies_costs_only_speed(caplog: pytest.LogCaptureFixture) -
     answers = in_pool((parse_product, product, "http://127.0.0.1/dp/B0X", "de", 200), (os.getpid,), before=kill)
     assert answers == [parse_product(product, "http://127.0.0.1/dp/B0X", "de", 200), os.getpid()]
     assert "parsed in the crawl's own process" in caplog.text
+
+
+def test_records_read_back_from_a_worker_are_equal_and_typed() -> None:
+    import dataclasses
+    import pickle
+
+    from crawler.parse_pool import pickle_records_by_value
+
+    snap = parse_product(page("product", "de-dose-day1.html.gz"), "http://127.0.0.1/dp/B0X", "de", 200)
+    pickle_records_by_value()
+    back = pickle.loads(pickle.dumps(snap))
+    assert back == snap and type(back.price) is type(snap.price)
+    assert dataclasses.astuple(back) == dataclasses.astuple(snap)  # fields outside == (missing) too
