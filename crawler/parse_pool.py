@@ -5,11 +5,13 @@ of a plain-HTTP crawl's time. Threads do not help: only lexbor's HTML parse (~0.
 In a process the whole parse runs on another core; the reactor's share is sending the body and reading
 back the record.
 
-Each worker is a `python -m crawler.parse_pool FD` process on one end of a socket pair; the reactor
-talks to it through an asyncio transport: no helper threads in the crawl's process. (A
+Each worker is a `python -m crawler.parse_pool FD [MEMFD BYTES]` process on one end of a socket pair;
+the reactor talks to it through an asyncio transport: no helper threads in the crawl's process. (A
 ProcessPoolExecutor's feeder and manager threads fight the reactor for the GIL at every page: measured,
 the reactor's socket calls took 1-1.5 ms each to get the GIL back.) Jobs and answers are pickles with
-a length prefix; a worker answers its jobs in order.
+a length prefix; a worker answers its jobs in order. The page body itself waits in memory both
+processes map (a memfd, used as a first-in first-out ring: crawler.byte_ring), so the reactor copies it
+once instead of pickling it into the socket.
 
 Switched on by `STOREWATCH_PARSE_PROCESSES` (the nightly plain-HTTP crawl sets it, see
 crawler.settings); without it spiders parse inline, as an ad-hoc `check` of one page should (starting a
@@ -21,6 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import mmap
+import os
 import pickle
 import signal
 import socket
@@ -34,6 +38,8 @@ from typing import Any, TypeVar
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from crawler.byte_ring import ByteRing
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -41,6 +47,22 @@ ATTRIBUTE = "storewatch_parse_pool"  # where a crawler keeps its pool, for the s
 PARSER_MODULES = ("spiders.parsers.product", "spiders.parsers.offers", "spiders.parsers.search",
                   "spiders.parsers.lists")
 _HEADER = struct.Struct("!Q")
+# Per worker. Scrapy holds at most 5 MB of responses in its scraper (SCRAPER_SLOT_MAX_ACTIVE_SIZE), so
+# this holds every body waiting for a parse; a larger page travels in the message.
+SHARED_BYTES = 8 * 1024 * 1024
+SHARED_FROM = 64 * 1024  # bodies this large go through shared memory, smaller ones in the message
+
+
+class _Shared:
+    """A job argument that waits in the shared buffer at [start, end)."""
+
+    __slots__ = ("end", "start")
+
+    def __init__(self, start: int, end: int) -> None:
+        self.start, self.end = start, end
+
+    def __reduce__(self) -> tuple[type, tuple[int, int]]:
+        return _Shared, (self.start, self.end)
 
 
 class WorkerGone(Exception):
@@ -50,14 +72,28 @@ class WorkerGone(Exception):
 class _Worker(asyncio.Protocol):
     """One worker process and the transport to it; futures wait for answers in the order jobs were sent."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared_bytes: int = SHARED_BYTES) -> None:
         mine, theirs = socket.socketpair()
-        self.proc = subprocess.Popen([sys.executable, "-m", "crawler.parse_pool", str(theirs.fileno())],
-                                     pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+        fds = [theirs.fileno()]
+        # Bodies go through memory both processes map (one copy), not the socket (four: pickle, buffer,
+        # kernel in, kernel out); where memfd_create is missing (not Linux), through the socket.
+        self.shared: mmap.mmap | None = None
+        self.ring = ByteRing(shared_bytes)
+        argv = [str(theirs.fileno())]
+        if hasattr(os, "memfd_create") and shared_bytes > 0:
+            memfd = os.memfd_create("storewatch-pages")
+            os.ftruncate(memfd, shared_bytes)
+            self.shared = mmap.mmap(memfd, shared_bytes)
+            fds.append(memfd)
+            argv += [str(memfd), str(shared_bytes)]
+        self.proc = subprocess.Popen([sys.executable, "-m", "crawler.parse_pool", *argv],
+                                     pass_fds=fds, stdin=subprocess.DEVNULL)
+        for fd in fds[1:]:
+            os.close(fd)  # the map keeps the memory
         theirs.close()
         self.sock: socket.socket | None = mine
         self.transport: asyncio.Transport | None = None
-        self.waiting: deque[asyncio.Future[Any]] = deque()
+        self.waiting: deque[tuple[asyncio.Future[Any], bool]] = deque()  # and: holds a shared range
         self.buffer = bytearray()
         self.gone = False
         self.closing = False
@@ -74,10 +110,17 @@ class _Worker(asyncio.Protocol):
 
     def call(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> asyncio.Future[Any]:
         assert self.transport is not None
+        shared = False
+        if self.shared is not None and args and isinstance(args[0], bytes) and len(args[0]) >= SHARED_FROM:
+            start = self.ring.take(len(args[0]))
+            if start is not None:  # else the buffer is full: this one goes in the message
+                end = start + len(args[0])
+                self.shared[start:end] = args[0]
+                args, shared = (_Shared(start, end), *args[1:]), True
         payload = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
         future = asyncio.get_running_loop().create_future()
-        self.waiting.append(future)
-        self.transport.writelines((_HEADER.pack(len(payload)), payload))
+        self.waiting.append((future, shared))
+        self.transport.write(_HEADER.pack(len(payload)) + payload)
         return future
 
     # -- asyncio.Protocol ------------------------------------------------------------------------------
@@ -93,7 +136,9 @@ class _Worker(asyncio.Protocol):
                 return
             ok, value = pickle.loads(self.buffer[_HEADER.size:end])
             del self.buffer[:end]
-            future = self.waiting.popleft()
+            future, shared = self.waiting.popleft()
+            if shared:
+                self.ring.release_oldest()
             if not future.done():
                 future.set_result(value) if ok else future.set_exception(value)
 
@@ -103,7 +148,7 @@ class _Worker(asyncio.Protocol):
             log.warning("parser process %s ended (%s): its pages are parsed in the crawl's own process",
                         self.proc.pid, exc or "end of file")
         while self.waiting:
-            future = self.waiting.popleft()
+            future, _ = self.waiting.popleft()
             if not future.done():
                 future.set_exception(WorkerGone(f"parser process ended ({exc or 'end of file'})"))
 
@@ -129,8 +174,9 @@ class _Worker(asyncio.Protocol):
 
 
 class ParsePool:
-    def __init__(self, processes: int) -> None:
+    def __init__(self, processes: int, shared_bytes: int = SHARED_BYTES) -> None:
         self.processes = processes
+        self.shared_bytes = shared_bytes
         self.workers: list[_Worker] = []
 
     @classmethod
@@ -146,7 +192,7 @@ class ParsePool:
 
     def open(self, spider: Any = None) -> None:
         """Start the workers now: they import the parsers while the first pages download."""
-        self.workers = [_Worker() for _ in range(self.processes)]
+        self.workers = [_Worker(self.shared_bytes) for _ in range(self.processes)]
 
     def close(self, spider: Any = None) -> None:
         for worker in self.workers:
@@ -195,14 +241,16 @@ def pickle_records_by_value() -> None:
             copyreg.pickle(cls, functools.partial(_record_values, names))
 
 
-def serve(fd: int) -> None:
-    """Answer jobs from the socket `fd` until end-of-file: each answer is (True, result) or (False, error)."""
+def serve(fd: int, shared_fd: int | None = None, shared_bytes: int = 0) -> None:
+    """Answer jobs from the socket `fd` until end-of-file: each answer is (True, result) or (False, error).
+    A first argument that waits in shared memory (`shared_fd`) is read from there."""
     import importlib
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group: the crawl ends us itself
     for name in PARSER_MODULES:
         importlib.import_module(name)
     pickle_records_by_value()
+    shared = mmap.mmap(shared_fd, shared_bytes) if shared_fd is not None else None
     sock = socket.socket(fileno=fd)
     reader, writer = sock.makefile("rb"), sock.makefile("wb")
     while True:
@@ -211,6 +259,9 @@ def serve(fd: int) -> None:
             return
         (size,) = _HEADER.unpack(header)
         fn, args, kwargs = pickle.loads(reader.read(size))
+        if args and isinstance(args[0], _Shared):
+            assert shared is not None
+            args = (shared[args[0].start:args[0].end], *args[1:])
         try:
             answer = pickle.dumps((True, fn(*args, **kwargs)), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # noqa: BLE001 - the crawl's callback raises it, as an inline parse would
@@ -224,4 +275,6 @@ def serve(fd: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]))
+    from crawler.parse_pool import serve as serve_imported  # the classes jobs name are that module's
+
+    serve_imported(*map(int, sys.argv[1:]))

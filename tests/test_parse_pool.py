@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from crawler.parse_pool import ParsePool
+from crawler.parse_pool import SHARED_BYTES, ParsePool
 from spiders.parsers.product import parse_product
 from spiders.parsers.search import parse_search
 
@@ -24,9 +24,9 @@ def page(kind: str, name: str) -> bytes:
     return gzip.decompress((PAGES / kind / name).read_bytes())
 
 
-def in_pool(*jobs: tuple[Any, ...], before: Any = None) -> list[Any]:
+def in_pool(*jobs: tuple[Any, ...], before: Any = None, shared_bytes: int = SHARED_BYTES) -> list[Any]:
     """Run (fn, *args) jobs through a one-process pool, all at once, as a crawl's callbacks would."""
-    pool = ParsePool(1)
+    pool = ParsePool(1, shared_bytes)
 
     async def run() -> list[Any]:
         pool.open()  # and closed inside the loop, as the crawl's signals do
@@ -40,12 +40,14 @@ def in_pool(*jobs: tuple[Any, ...], before: Any = None) -> list[Any]:
     return asyncio.run(run())
 
 
-def test_pages_parsed_in_a_worker_equal_pages_parsed_inline() -> None:
+# Bodies travel through shared memory; when it is full (here it holds one page, or none), in the message.
+@pytest.mark.parametrize("shared_bytes", [SHARED_BYTES, 500_000, 0])
+def test_pages_parsed_in_a_worker_equal_pages_parsed_inline(shared_bytes: int) -> None:
     product = page("product", "de-dose-day1.html.gz")
     search = page("search", "jp-suitou-p1-day1.html.gz")
     jobs = [(parse_product, product, "http://127.0.0.1/dp/B0X", "de", 200),
             (parse_search, search, "http://127.0.0.1/s?k=x", "jp", 200), (os.getpid,)] * 3
-    answers = in_pool(*jobs)
+    answers = in_pool(*jobs, shared_bytes=shared_bytes)
     assert answers[0] == parse_product(product, "http://127.0.0.1/dp/B0X", "de", 200)
     assert answers[1] == parse_search(search, "http://127.0.0.1/s?k=x", "jp", 200)
     assert answers[0].title and answers[1].results  # real records, not empty ones
