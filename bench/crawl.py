@@ -1,15 +1,18 @@
 """Crawl throughput: storewatch's http and browser pipelines, each beside a bare Scrapy spider that only
 downloads the same pages.
 
-Run: `.venv/bin/python bench/crawl.py [--pages 1000] [--modes http,browser] [--concurrency 8] [--no-bare]`.
+Run: `.venv/bin/python bench/crawl.py [--pages 1000] [--modes http,browser] [--concurrency 8] [--no-bare]
+[--set SETTING=JSON ...]` (`--set` changes a Scrapy setting of storewatch's runs, e.g.
+`STOREWATCH_PARSE_PROCESSES=0` to parse in the crawl's own thread).
 The storefront runs in its own process (prerendered, pages served from memory); each crawl runs in a
 fresh process. Per run: pages per minute (crawl time, after start-up), CPU-ms per page (the whole
 process tree: Python, Playwright's driver, Chromium; start-up included) and peak memory of the tree (PSS),
 with the RSS peaks of the first and second half of the run (flat memory: the halves match).
 
 Runs: `bare-http` (a spider that downloads the pages and does nothing else), `http` (WatchlistSpider:
-parse, offers panels, SQLite store), `bare-browser` (scrapy-playwright with its defaults: the
-~70 pages/min baseline), `browser` (storewatch's browser settings: aborted images/fonts/media, settle
+parse in a worker process, offers panels, SQLite store in batches; its CPU-ms include the worker's, and
+the child's JSON line adds the crawl process's own CPU as `cpu_self`), `bare-browser` (scrapy-playwright
+with its defaults: the ~70 pages/min baseline), `browser` (storewatch's browser settings: aborted images/fonts/media, settle
 wait, contexts per marketplace recycled every 100 pages). Goals: http >= 70% of bare-http's pages/min;
 browser >= 3x bare-browser, peak memory < 1.5 GB and flat.
 """
