@@ -1,21 +1,24 @@
 """Crawl throughput: storewatch's http and browser pipelines, each beside a bare Scrapy spider that only
 downloads the same pages.
 
-Run: `.venv/bin/python bench/crawl.py [--pages 1000] [--modes http,browser] [--concurrency 8] [--no-bare]`.
+Run: `.venv/bin/python bench/crawl.py [--pages 1000] [--modes http,browser] [--concurrency 8] [--no-bare]
+[--set SETTING=JSON ...]` (`--set` changes a Scrapy setting of storewatch's runs, e.g.
+`STOREWATCH_PARSE_PROCESSES=0` to parse in the crawl's own thread).
 The storefront runs in its own process (prerendered, pages served from memory); each crawl runs in a
 fresh process. Per run: pages per minute (crawl time, after start-up), CPU-ms per page (the whole
 process tree: Python, Playwright's driver, Chromium; start-up included; this process adopts the tree's
 orphans so that their CPU time is counted) and peak memory of the tree (PSS), with the PSS peaks of the
 first and second half of the run (flat memory: the halves match). Browser runs also print where the
 memory and CPU went per process kind (python, node, browser, renderer, gpu-process, utility:network...).
-`--settings '{"PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 1}'` and `--browser-arg=--flag` try levers on the
-browser run without editing code.
+`--set PLAYWRIGHT_MAX_PAGES_PER_CONTEXT=1` and `--browser-arg=--flag` try levers on the browser run
+without editing code.
 
 Runs: `bare-http` (a spider that downloads the pages and does nothing else), `http` (WatchlistSpider:
-parse, offers panels, SQLite store), `bare-browser` (scrapy-playwright with its defaults, on the same
-Chromium binary), `browser` (storewatch's browser settings: no images, aborted fonts/media, settle wait,
-pages reused, contexts per marketplace recycled every 100 pages). Goals: http >= 70% of bare-http's
-pages/min; browser >= 3x bare-browser, peak memory < 1.5 GB and flat.
+parse in a worker process, offers panels, SQLite store in batches; its CPU-ms include the worker's, and
+the child's JSON line adds the crawl process's own CPU as `cpu_self`), `bare-browser` (scrapy-playwright
+with its defaults, on the same Chromium binary), `browser` (storewatch's browser settings: no images,
+aborted fonts/media, settle wait, pages reused, contexts per marketplace recycled every 100 pages).
+Goals: http >= 70% of bare-http's pages/min; browser >= 3x bare-browser, peak memory < 1.5 GB and flat.
 """
 from __future__ import annotations
 
@@ -126,10 +129,9 @@ def child(mode: str, base: str, pages: int, concurrency: int, overrides: dict[st
         db_url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
         with storage(db_url) as s:
             run_id = s.start_run("crawl", markets, "bench")
-        settings = crawl_settings(cfg, run_id=run_id, db_url=db_url, browser=fetch == "browser")
-        settings["EXTENSIONS"] = {"scrapy.extensions.telnet.TelnetConsole": None}  # no progress bar
+        settings = {**crawl_settings(cfg, run_id=run_id, db_url=db_url, browser=fetch == "browser"),
+                    **overrides}
         if fetch == "browser":
-            settings.update(overrides)
             launch = settings["PLAYWRIGHT_LAUNCH_OPTIONS"]
             launch["args"] = [*launch["args"], *browser_args]
 
@@ -148,7 +150,9 @@ def child(mode: str, base: str, pages: int, concurrency: int, overrides: dict[st
             print(f"warning: outcomes {outcomes}", file=sys.stderr)
     took = time.monotonic() - started["t"]
     stats = result.stats
+    me = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"pages": n, "seconds": took, "browser_pages": stats.get("browser/pages", 0),
+                      "cpu_self": me.ru_utime + me.ru_stime,
                       "contexts": stats.get("playwright/context_count", 0),
                       "contexts_closed": stats.get("browser/contexts_closed", 0),
                       "max_pages_open": stats.get("playwright/page_count/max_concurrent", 0),
@@ -250,6 +254,14 @@ def reap_orphans(keep: int, timeout: float = 15.0) -> None:
         time.sleep(0.1)
 
 
+def overrides(pairs: list[str]) -> dict[str, Any]:
+    out = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        out[key] = json.loads(value)
+    return out
+
+
 def run(mode: str, base: str, pages: int, concurrency: int, extra: list[str], storefront: int) -> dict[str, Any]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
@@ -317,15 +329,16 @@ def main() -> int:
     ap.add_argument("--modes", default="http,browser", help="http, browser or both")
     ap.add_argument("--concurrency", type=int, default=8, help="requests at once per marketplace")
     ap.add_argument("--no-bare", action="store_true", help="skip the bare spiders (long memory runs)")
-    ap.add_argument("--settings", default="{}", help="JSON of Scrapy settings for the browser run (levers)")
+    ap.add_argument("--set", action="append", default=[], metavar="SETTING=JSON",
+                    help="a Scrapy setting for storewatch's runs, e.g. STOREWATCH_PARSE_PROCESSES=0")
     ap.add_argument("--browser-arg", action="append", default=[], help="an extra Chromium flag (repeatable)")
     ap.add_argument("--child")
     ap.add_argument("--base")
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.base, args.pages, args.concurrency, json.loads(args.settings), args.browser_arg)
+        child(args.child, args.base, args.pages, args.concurrency, overrides(args.set), args.browser_arg)
         return 0
-    extra = ["--settings", args.settings, *(f"--browser-arg={a}" for a in args.browser_arg)]
+    extra = [*(a for pair in args.set for a in ("--set", pair)), *(f"--browser-arg={a}" for a in args.browser_arg)]
     adopt_orphans()
     sf = subprocess.Popen([sys.executable, "-m", "fixtures.storefront", "--port", "0", "--prerender"],
                           stdout=subprocess.PIPE, text=True, cwd=ROOT)

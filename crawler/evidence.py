@@ -32,6 +32,8 @@ _DAY_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 class EvidenceStore:
     def __init__(self, data_dir: Path | str) -> None:
         self.root = Path(data_dir) / "evidence"
+        # (run, kind) -> its `ok` sample, once found or written: a crawl asks for every `ok` page
+        self._samples: dict[tuple[int | None, str], Path] = {}
 
     def keep(
         self, run_id: int | None, kind: str, url: str, outcome: str, body: bytes, fetched_at: datetime
@@ -54,6 +56,8 @@ class EvidenceStore:
             digest = hashlib.sha1(url.encode("utf-8", "replace")).hexdigest()[:10]
             name = f"{kind_}-{outcome_}-{at:%H%M%S}-{digest}.html.gz"
         path = _create_exclusive(folder, name, gzip.compress(body, mtime=0))
+        if outcome_ == "ok":
+            self._samples[(run_id, kind_)] = path
         log.debug("kept %s evidence for %s in %s", outcome_, url, path)
         return self._ref(path)
 
@@ -83,17 +87,22 @@ class EvidenceStore:
                 continue
             removed += sum(1 for p in day_dir.rglob("*") if p.is_file())
             shutil.rmtree(day_dir)
+        self._samples.clear()
         if removed:
             log.info("pruned %s evidence files older than %s", removed, cutoff)
         return removed
 
     def _ok_sample(self, run_id: int | None, kind: str) -> Path | None:
+        known = self._samples.get((run_id, kind))
+        if known is not None:
+            return known
         if not self.root.is_dir():
             return None
         # A run can cross midnight, so its sample may sit under the previous day.
         for day_dir in sorted(self.root.iterdir(), reverse=True):
             candidate = day_dir / _run_dir(run_id) / f"{kind}-ok.html.gz"
             if candidate.exists():
+                self._samples[(run_id, kind)] = candidate
                 return candidate
         return None
 

@@ -5,17 +5,21 @@ at each page once (cheaply, before any parse) and retries blocked ones after slo
 down; when retries run out the page goes on to the spider, whose parser reports it as `blocked`, never
 as data. After `BLOCK_CAP` robot checks in one marketplace the run stops asking that marketplace
 (counted and enforced in crawler.guarded_handler, the last point before the network).
+
+HeadMetaRefreshMiddleware stands in for Scrapy's meta-refresh middleware without decoding every page.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
 from scrapy import Request, Spider
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response
+from scrapy.http import HtmlResponse, Response
 
 logger = logging.getLogger(__name__)
 
@@ -110,3 +114,27 @@ class BlockRetryMiddleware:
         slot = self._slot(request.meta.get("download_slot"))
         if slot is not None and self.crawler.settings.getbool("BLOCK_BACKOFF", True):
             slot.delay = min(max(slot.delay * 2, 5.0), self.max_delay)
+
+
+class HeadMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """Scrapy's meta-refresh redirects, looking only where such a tag can be.
+
+    Scrapy's middleware reads `response.text[:4096]`, which decodes the whole page first: 400 KB per
+    page, ~8% of the instructions of a spider that only downloads, and the decoded copy stays with the
+    response. A refresh tag in the first 4,096 characters lies in the first 16 KB and says "refresh";
+    a page without that word there passes untouched, one with it goes to Scrapy's middleware."""
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Any:
+        if (isinstance(response, HtmlResponse) and _ascii_compatible(response.encoding)
+                and b"refresh" not in response.body[:16384].lower()):
+            return response
+        return super().process_response(request, response)
+
+
+@functools.cache
+def _ascii_compatible(encoding: str) -> bool:
+    """True when the word "refresh" is the same bytes in `encoding` (not in UTF-16, say)."""
+    try:
+        return "refresh".encode(encoding) == b"refresh"
+    except (LookupError, UnicodeError):
+        return False

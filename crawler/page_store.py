@@ -6,6 +6,7 @@ each, with their titles kept once per text in `contents`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -36,14 +37,20 @@ class PageQueries:
     # -- offers --------------------------------------------------------------------------------------
 
     def save_offers(self, conn: Connection, target_id: int, page: OffersPage) -> None:
-        conn.execute(
-            insert(OffersPageRow).values(
-                target_id=target_id,
-                total_count=page.total_count,
-                offers=rc.encode_offers(page.offers),
-                missing=rc.strings(page.missing),
-            )
-        )
+        self.save_offers_many(conn, [(target_id, page)])
+
+    def save_offers_many(self, conn: Connection, pages: Sequence[tuple[int, OffersPage]]) -> None:
+        rows = [
+            {
+                "target_id": target_id,
+                "total_count": page.total_count,
+                "offers": rc.encode_offers(page.offers),
+                "missing": rc.strings(page.missing),
+            }
+            for target_id, page in pages
+        ]
+        if rows:
+            conn.execute(insert(OffersPageRow), rows)
 
     def load_offers(self, conn: Connection, targets: list[Any]) -> list[OffersPage]:
         rows = _by_target(conn, OffersPageRow.__table__, [t.id for t in targets])
@@ -67,11 +74,19 @@ class PageQueries:
     # -- search --------------------------------------------------------------------------------------
 
     def save_search(self, conn: Connection, target_id: int, page: SearchPage) -> None:
-        conn.execute(
-            insert(SearchPageRow).values(
-                target_id=target_id, banners=rc.encode_banners(page.banners), missing=rc.strings(page.missing)
-            )
-        )
+        self.save_search_many(conn, [(target_id, page)])
+
+    def save_search_many(self, conn: Connection, pages: Sequence[tuple[int, SearchPage]]) -> None:
+        """Search pages with their results: an insert per table, however many pages."""
+        if not pages:
+            return
+        heads = [
+            {"target_id": t, "banners": rc.encode_banners(page.banners), "missing": rc.strings(page.missing)}
+            for t, page in pages
+        ]
+        conn.execute(insert(SearchPageRow), heads)
+        texts = [rc.result_text(r) for _, page in pages for r in page.results]
+        text_ids = iter(self.contents.ids_for(conn, texts))
         rows = [
             {
                 "target_id": target_id,
@@ -82,7 +97,7 @@ class PageQueries:
                 "sponsored": r.sponsored,
                 "organic_position": r.organic_position,
                 "sponsored_position": r.sponsored_position,
-                "text_id": self.contents.id_for(conn, rc.result_text(r)),
+                "text_id": next(text_ids),
                 "price": r.price.amount if r.price is not None else None,
                 "price_currency": r.price.currency if r.price is not None else None,
                 "rating": r.rating,
@@ -91,6 +106,7 @@ class PageQueries:
                 "coupon": r.coupon,
                 "deal": r.deal,
             }
+            for target_id, page in pages
             for n, r in enumerate(page.results)
         ]
         if rows:
@@ -123,28 +139,39 @@ class PageQueries:
     # -- lists ---------------------------------------------------------------------------------------
 
     def save_list(self, conn: Connection, target_id: int, page: ListPage) -> None:
-        conn.execute(
-            insert(ListPageRow).values(
-                target_id=target_id,
-                list_kind=page.kind,
-                name=page.name,
-                category=page.category,
-                missing=rc.strings(page.missing),
-            )
-        )
+        self.save_list_many(conn, [(target_id, page)])
+
+    def save_list_many(self, conn: Connection, pages: Sequence[tuple[int, ListPage]]) -> None:
+        """List pages with their entries: an insert per table, however many pages."""
+        if not pages:
+            return
+        heads = [
+            {
+                "target_id": target_id,
+                "list_kind": page.kind,
+                "name": page.name,
+                "category": page.category,
+                "missing": rc.strings(page.missing),
+            }
+            for target_id, page in pages
+        ]
+        conn.execute(insert(ListPageRow), heads)
+        texts = [rc.result_text(e) for _, page in pages for e in page.entries]
+        text_ids = iter(self.contents.ids_for(conn, texts))
         rows = [
             {
                 "target_id": target_id,
                 "n": n,
                 "rank": e.rank,
                 "asin": e.asin,
-                "text_id": self.contents.id_for(conn, rc.result_text(e)),
+                "text_id": next(text_ids),
                 "price": e.price.amount if e.price is not None else None,
                 "price_currency": e.price.currency if e.price is not None else None,
                 "rating": e.rating,
                 "review_count": e.review_count,
                 "list_name": e.list,
             }
+            for target_id, page in pages
             for n, e in enumerate(page.entries)
         ]
         if rows:

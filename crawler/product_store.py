@@ -49,26 +49,35 @@ class ContentCache:
         self._pending: dict[bytes, int] = {}
 
     def id_for(self, conn: Connection, value: Any) -> int | None:
-        blob = rc.content_blob(value)
-        if blob is None:
-            return None
-        digest, data = blob
-        known = self._ids.get(digest) or self._pending.get(digest)
-        if known is not None:
-            return known
-        find = select(Content.id).where(Content.hash == digest)
-        content_id = conn.execute(find).scalar()
-        if content_id is None:
-            # Another process may insert the same text at the same time: keep theirs.
-            stmt = (
-                self._insert(Content)
-                .values(hash=digest, data=data)
-                .on_conflict_do_nothing(index_elements=["hash"])
-                .returning(Content.id)
-            )
-            content_id = conn.execute(stmt).scalar() or conn.execute(find).scalar_one()
-        self._pending[digest] = content_id
-        return content_id
+        return self.ids_for(conn, [value])[0]
+
+    def ids_for(self, conn: Connection, values: Sequence[Any]) -> list[int | None]:
+        """The content id of each value (None for None), inserting new texts: at most a query for the
+        unknown hashes and an insert of the new ones, however many values."""
+        texts = [rc.content_text(v) for v in values]
+        unknown = {d: t for d, t in filter(None, texts) if d not in self._ids and d not in self._pending}
+        if unknown:
+            self._pending.update(self._find(conn, unknown))
+            new = [{"hash": d, "data": rc.pack_blob(t)} for d, t in unknown.items() if d not in self._pending]
+            if new:
+                # Another process may insert the same text at the same time: keep theirs.
+                stmt = self._insert(Content).on_conflict_do_nothing(index_elements=["hash"])
+                inserted = conn.execute(stmt.returning(Content.id, Content.hash), new)
+                self._pending.update((h, i) for i, h in inserted)
+                lost = [row["hash"] for row in new if row["hash"] not in self._pending]
+                if lost:
+                    found = self._find(conn, lost)
+                    assert len(found) == len(lost), "a content row vanished while being stored"
+                    self._pending.update(found)
+        return [None if t is None else self._ids.get(t[0]) or self._pending[t[0]] for t in texts]
+
+    @staticmethod
+    def _find(conn: Connection, digests: Iterable[bytes]) -> dict[bytes, int]:
+        out: dict[bytes, int] = {}
+        for part in chunked(digests):
+            query = select(Content.id, Content.hash).where(Content.hash.in_(part))
+            out.update((h, i) for i, h in conn.execute(query))
+        return out
 
     def commit(self) -> None:
         if len(self._ids) + len(self._pending) > _CACHE_LIMIT:
@@ -132,34 +141,20 @@ class ProductQueries:
         self.contents = ContentCache(dialect)
 
     def save(self, conn: Connection, target_id: int, snap: ProductSnapshot) -> None:
-        row = {
-            "content_id": self.contents.id_for(conn, rc.listing_content(snap)),
-            "reviews_id": self.contents.id_for(conn, rc.encode_reviews(snap.top_reviews)),
-            "price": snap.price.amount if snap.price is not None else None,
-            "price_currency": snap.price.currency if snap.price is not None else None,
-            "list_price": snap.list_price.amount if snap.list_price is not None else None,
-            "list_price_currency": snap.list_price.currency if snap.list_price is not None else None,
-            "currency": snap.currency,
-            "buybox_state": BuyboxState(snap.buybox_state).value if snap.buybox_state else None,
-            "buybox_seller": snap.buybox_seller,
-            "buybox_seller_id": snap.buybox_seller_id,
-            "ships_from": snap.ships_from,
-            "fulfilled_by_amazon": snap.fulfilled_by_amazon,
-            "availability": snap.availability,
-            "in_stock": snap.in_stock,
-            "rating": snap.rating,
-            "review_count": snap.review_count,
-            "histogram": rc.encode_histogram(snap.rating_histogram),
-            "coupon": rc.encode_coupon(snap.coupon),
-            "deal_badge": snap.deal_badge,
-            "other_sellers_count": snap.other_sellers_count,
-            "offers": rc.encode_offers(snap.offers),
-            "bsr": rc.encode_bsr(snap.bsr),
-            "redirected_to": snap.redirected_to,
-            "missing": rc.strings(snap.missing),
-        }
-        if any(v is not None for v in row.values()):  # a blocked page has nothing to keep
-            conn.execute(insert(ProductSnapshotRow).values(target_id=target_id, **row))
+        self.save_many(conn, [(target_id, snap)])
+
+    def save_many(self, conn: Connection, snaps: Sequence[tuple[int, ProductSnapshot]]) -> None:
+        """The snapshot rows of (target id, snapshot) pairs, in one insert."""
+        texts = [v for _, s in snaps for v in (rc.listing_content(s), rc.encode_reviews(s.top_reviews))]
+        ids = iter(self.contents.ids_for(conn, texts))
+        rows = []
+        for target_id, snap in snaps:
+            row = _snapshot_row(snap, next(ids), next(ids))
+            if any(v is not None for v in row.values()):  # a blocked page has nothing to keep
+                row["target_id"] = target_id
+                rows.append(row)
+        if rows:
+            conn.execute(insert(ProductSnapshotRow), rows)
 
     def history(
         self,
@@ -245,6 +240,35 @@ class ProductQueries:
         reviews = {i: rc.decode_reviews(blobs.get(i)) for i in {r.reviews_id for r in rows}}
         shared = _Shared()
         return [_snapshot(r, listings[r.content_id], reviews[r.reviews_id], shared) for r in rows]
+
+
+def _snapshot_row(snap: ProductSnapshot, content_id: int | None, reviews_id: int | None) -> dict[str, Any]:
+    return {
+        "content_id": content_id,
+        "reviews_id": reviews_id,
+        "price": snap.price.amount if snap.price is not None else None,
+        "price_currency": snap.price.currency if snap.price is not None else None,
+        "list_price": snap.list_price.amount if snap.list_price is not None else None,
+        "list_price_currency": snap.list_price.currency if snap.list_price is not None else None,
+        "currency": snap.currency,
+        "buybox_state": BuyboxState(snap.buybox_state).value if snap.buybox_state else None,
+        "buybox_seller": snap.buybox_seller,
+        "buybox_seller_id": snap.buybox_seller_id,
+        "ships_from": snap.ships_from,
+        "fulfilled_by_amazon": snap.fulfilled_by_amazon,
+        "availability": snap.availability,
+        "in_stock": snap.in_stock,
+        "rating": snap.rating,
+        "review_count": snap.review_count,
+        "histogram": rc.encode_histogram(snap.rating_histogram),
+        "coupon": rc.encode_coupon(snap.coupon),
+        "deal_badge": snap.deal_badge,
+        "other_sellers_count": snap.other_sellers_count,
+        "offers": rc.encode_offers(snap.offers),
+        "bsr": rc.encode_bsr(snap.bsr),
+        "redirected_to": snap.redirected_to,
+        "missing": rc.strings(snap.missing),
+    }
 
 
 class _Shared:

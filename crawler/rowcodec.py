@@ -1,7 +1,8 @@
 """Records to compact row values and back, exactly: `decode(encode(x)) == x` for every record.
 
 Compact forms (JSON columns): money is "19.99 USD"; an offer is a short list; histograms and ranks
-are lists of pairs. Slow-changing text goes to content blobs (`content_blob`), stored once per hash.
+are lists of pairs. Slow-changing text goes to content blobs (`content_text`, `pack_blob`), stored once
+per hash.
 """
 
 from __future__ import annotations
@@ -153,12 +154,17 @@ def unstrings(values: list[str] | None) -> tuple[str, ...]:
 # -- content blobs: text stored once per hash ------------------------------------------------------
 
 
-def content_blob(value: Any) -> tuple[bytes, bytes] | None:
-    """(sha256, zlib(JSON)) of a JSON-able value, or None for "nothing to store"."""
+def content_text(value: Any) -> tuple[bytes, bytes] | None:
+    """(sha256, canonical JSON) of a JSON-able value, or None for "nothing to store". The hash finds a
+    stored blob; the text is compressed (`pack_blob`) only when the blob is new."""
     if value is None:
         return None
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(text).digest(), zlib.compress(text, 9)
+    return hashlib.sha256(text).digest(), text
+
+
+def pack_blob(text: bytes) -> bytes:
+    return zlib.compress(text, 9)
 
 
 def read_blob(data: bytes | None) -> Any:

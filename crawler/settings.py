@@ -60,6 +60,8 @@ def scrapy_settings(*, ad_hoc: bool = False, log_level: str = "ERROR", browser: 
         "CONCURRENT_ITEMS": 4,  # 404 and 503 pages reach the parser, which names their outcome
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.BlockRetryMiddleware": 560,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "crawler.middlewares.HeadMetaRefreshMiddleware": 580,  # in Scrapy's place
             "crawler.proxies.ProxyRotationMiddleware": 740,  # before HttpProxyMiddleware (750)
             "crawler.browser_contexts.BrowserContextMiddleware": 950,  # next to the download handler
         },
@@ -68,7 +70,7 @@ def scrapy_settings(*, ad_hoc: bool = False, log_level: str = "ERROR", browser: 
                               "https": "crawler.guarded_handler.GuardedDownloadHandler"},
         # the next request goes to the marketplace with the fewest downloads under way
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
-        "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None},
+        "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None, "crawler.parse_pool.ParsePool": 100},
         **(AD_HOC if ad_hoc else POLITE),
     }
     if browser:
@@ -116,5 +118,16 @@ def crawl_settings(
         STOREWATCH_DB=db_url,
         STOREWATCH_PROGRESS_TOTAL=progress_total,
         ITEM_PIPELINES={"crawler.pipelines.StorePipeline": 300},
-        EXTENSIONS={"scrapy.extensions.telnet.TelnetConsole": None, "crawler.progress.ProgressBar": 500},
+        # Pages are parsed in another process while this one downloads (crawler.parse_pool); not in a
+        # browser crawl, where Chromium needs every core and parsing is a sliver of a page's cost.
+        STOREWATCH_PARSE_PROCESSES=0 if browser else parse_processes(),
+        EXTENSIONS={"scrapy.extensions.telnet.TelnetConsole": None, "crawler.parse_pool.ParsePool": 100,
+                    "crawler.progress.ProgressBar": 500},
     )
+
+
+def parse_processes() -> int:
+    """One parser process per core but the reactor's (at least one, at most four)."""
+    import os
+
+    return max(1, min(4, (os.cpu_count() or 2) - 1))

@@ -7,7 +7,7 @@ ones saved. A `Store` is not thread-safe: give each thread or process its own (t
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,6 +70,16 @@ class TargetOutcome:
     fetched_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class PageSave:
+    """One fetched page to store under a run: its kind (product, offers, search, list) and record."""
+
+    kind: str
+    record: Any
+    evidence: str | None = None
+    fetched_at: datetime | None = None  # default: the record's own time (products), else now
+
+
 class Store:
     def __init__(self, db: Database, clock: Callable[[], datetime] | None = None) -> None:
         self.db = db
@@ -77,6 +87,13 @@ class Store:
         self._conn: Connection | None = None
         self._products = ProductQueries(db.dialect)
         self._pages = PageQueries(self._products.contents)
+        # page kind -> saves (target id, record) pairs in the rows of that kind
+        self._savers: dict[str, Callable[[Connection, Sequence[tuple[int, Any]]], None]] = {
+            "product": self._products.save_many,
+            "offers": self._pages.save_offers_many,
+            "search": self._pages.save_search_many,
+            "list": self._pages.save_list_many,
+        }
 
     # -- transactions ------------------------------------------------------------------------------
 
@@ -183,21 +200,17 @@ class Store:
         with self._tx(write=True) as conn:
             if run_id is None:
                 run_id = self._adhoc_run(conn, snap.marketplace, snap.outcome, fetched_at)
-            target_id = self._insert_target(
-                conn,
-                run_id,
-                "product",
-                snap.marketplace,
-                snap.asin,
-                0,
-                snap.url,
-                snap.outcome,
-                snap.reason,
-                evidence,
-                fetched_at,
-            )
-            self._products.save(conn, target_id, snap)
-            return target_id
+            return self._save_pages(conn, run_id, [PageSave("product", snap, evidence, fetched_at)])[0]
+
+    def save_pages(self, run_id: int, pages: Sequence[PageSave]) -> list[int]:
+        """Store many fetched pages of one run in one transaction, all or nothing; their target ids in order.
+
+        A crawl's pipeline saves its pages in batches this way: an insert per table per batch instead
+        of a transaction and a statement per row."""
+        if not pages:
+            return []
+        with self._tx(write=True) as conn:
+            return self._save_pages(conn, run_id, pages)
 
     def last_ok_product(
         self, asin: str, marketplace: str, before: datetime | None = None
@@ -240,22 +253,7 @@ class Store:
     def save_offers(
         self, run_id: int, page: OffersPage, fetched_at: datetime | None = None, evidence: str | None = None
     ) -> int:
-        with self._tx(write=True) as conn:
-            target_id = self._insert_target(
-                conn,
-                run_id,
-                "offers",
-                page.marketplace,
-                page.asin,
-                0,
-                page.url,
-                page.outcome,
-                page.reason,
-                evidence,
-                fetched_at or self._clock(),
-            )
-            self._pages.save_offers(conn, target_id, page)
-            return target_id
+        return self.save_pages(run_id, [PageSave("offers", page, evidence, fetched_at)])[0]
 
     def offers_history(
         self, asin: str, marketplace: str, since: datetime | None = None, only_ok: bool = False
@@ -280,22 +278,7 @@ class Store:
     def save_search_page(
         self, run_id: int, page: SearchPage, fetched_at: datetime | None = None, evidence: str | None = None
     ) -> int:
-        with self._tx(write=True) as conn:
-            target_id = self._insert_target(
-                conn,
-                run_id,
-                "search",
-                page.marketplace,
-                page.keyword,
-                page.page,
-                page.url,
-                page.outcome,
-                page.reason,
-                evidence,
-                fetched_at or self._clock(),
-            )
-            self._pages.save_search(conn, target_id, page)
-            return target_id
+        return self.save_pages(run_id, [PageSave("search", page, evidence, fetched_at)])[0]
 
     def search_history(
         self, keyword: str, marketplace: str, since: datetime | None = None, only_ok: bool = False
@@ -309,23 +292,7 @@ class Store:
     def save_list_page(
         self, run_id: int, page: ListPage, fetched_at: datetime | None = None, evidence: str | None = None
     ) -> int:
-        key, number = list_key(page.url)
-        with self._tx(write=True) as conn:
-            target_id = self._insert_target(
-                conn,
-                run_id,
-                "list",
-                page.marketplace,
-                key,
-                number,
-                page.url,
-                page.outcome,
-                page.reason,
-                evidence,
-                fetched_at or self._clock(),
-            )
-            self._pages.save_list(conn, target_id, page)
-            return target_id
+        return self.save_pages(run_id, [PageSave("list", page, evidence, fetched_at)])[0]
 
     def list_history(
         self, url_or_path: str, marketplace: str, since: datetime | None = None, only_ok: bool = False
@@ -410,36 +377,18 @@ class Store:
         )
         return run_id
 
-    def _insert_target(
-        self,
-        conn: Connection,
-        run_id: int,
-        kind: str,
-        marketplace: str,
-        key: str,
-        page: int,
-        url: str,
-        outcome: Outcome,
-        reason: str | None,
-        evidence: str | None,
-        fetched_at: datetime,
-    ) -> int:
-        return conn.execute(
-            insert(Target)
-            .values(
-                run_id=run_id,
-                kind=kind,
-                marketplace=marketplace,
-                key=key,
-                page=page,
-                url=url,
-                outcome=Outcome(outcome).value,
-                reason=reason,
-                evidence=evidence,
-                fetched_at=fetched_at,
-            )
-            .returning(Target.id)
-        ).scalar_one()
+    def _save_pages(self, conn: Connection, run_id: int, pages: Sequence[PageSave]) -> list[int]:
+        now = self._clock()
+        rows = [_target_row(run_id, p, now) for p in pages]
+        # One multi-row INSERT ... RETURNING, ids in the order given (SQLite >= 3.35 and PostgreSQL).
+        stmt = insert(Target).returning(Target.id, sort_by_parameter_order=True)
+        ids = list(conn.execute(stmt, rows).scalars())
+        by_kind: dict[str, list[tuple[int, Any]]] = {}
+        for target_id, p in zip(ids, pages, strict=True):
+            by_kind.setdefault(p.kind, []).append((target_id, p.record))
+        for kind, saved in by_kind.items():
+            self._savers[kind](conn, saved)
+        return ids
 
     def _history_targets(
         self, conn: Connection, kind: str, marketplace: str, key: str, since: datetime | None, only_ok: bool
@@ -522,16 +471,9 @@ class Store:
             )
             if done.rowcount != 1:
                 return False
-            if kind == "product":
-                self._products.save(conn, target_id, record)
-            elif kind == "search":
-                self._pages.save_search(conn, target_id, record)
-            elif kind == "list":
-                self._pages.save_list(conn, target_id, record)
-            elif kind == "offers":
-                self._pages.save_offers(conn, target_id, record)
-            else:
+            if kind not in self._savers:
                 raise ValueError(f"unknown page kind {kind!r}")
+            self._savers[kind](conn, [(target_id, record)])
             return True
 
     def pending_targets(self, run_id: int) -> list[Any]:
@@ -597,6 +539,32 @@ def list_key(url_or_path: str) -> tuple[str, int]:
     except ValueError:
         number = 1
     return "/" + "/".join(segments), number
+
+
+def _target_row(run_id: int, p: PageSave, now: datetime) -> dict[str, Any]:
+    """The `targets` row of a fetched page: what it was (kind, key, page number), where and how it ended."""
+    r = p.record
+    if p.kind in ("product", "offers"):
+        key, number = r.asin, 0
+    elif p.kind == "search":
+        key, number = r.keyword, r.page
+    elif p.kind == "list":
+        key, number = list_key(r.url)
+    else:
+        raise ValueError(f"unknown page kind {p.kind!r}")
+    fetched_at = p.fetched_at or (r.fetched_at if p.kind == "product" else None) or now
+    return {
+        "run_id": run_id,
+        "kind": p.kind,
+        "marketplace": r.marketplace,
+        "key": key,
+        "page": number,
+        "url": r.url,
+        "outcome": Outcome(r.outcome).value,
+        "reason": r.reason,
+        "evidence": p.evidence,
+        "fetched_at": fetched_at,
+    }
 
 
 def _target_outcome(t: Any) -> TargetOutcome:

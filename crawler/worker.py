@@ -39,9 +39,11 @@ def run_stats_key(run_id: int) -> str:
 
 
 def _tagging(name: str) -> Any:
-    def callback(self: WorkerSpider, response: Any, **kwargs: Any) -> Iterator[Any]:
-        parent = getattr(super(WorkerSpider, self), name)
-        return self.tag(parent(response, **kwargs), response.meta)
+    async def callback(self: WorkerSpider, response: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        parent = getattr(super(WorkerSpider, self), name)  # an async generator: it may await its parse
+        async for out in parent(response, **kwargs):
+            for tagged in self.tag((out,), response.meta):
+                yield tagged
 
     callback.__name__ = name
     return callback

@@ -9,6 +9,7 @@ from scrapy import Request
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.parse_pool import parse
 from crawler.records import ListPage
 from spiders.base import StorewatchSpider, failure_outcome, now
 
@@ -38,12 +39,13 @@ class ListPages(StorewatchSpider):
             yield self.request(t.url(page), t.marketplace, self.parse_list_page, target=t, page=page,
                                page_kind="list", browser=t.fetch == "browser")
 
-    def parse_list_page(self, response: Response, **_: Any) -> Any:
+    async def parse_list_page(self, response: Response, **_: Any) -> Any:
         from spiders.needs_browser import list_needs_browser
         from spiders.parsers.lists import parse_list
 
         target: ListTarget = response.meta["target"]
-        page = parse_list(response.body, response.url, target.marketplace, response.status)
+        page = await parse(self.crawler, parse_list, response.body, response.url, target.marketplace,
+                           response.status)
         if self.may_move(response, target.fetch) and (why := list_needs_browser(page)):
             yield self.in_browser(response.request, why)
             return

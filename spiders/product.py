@@ -10,6 +10,7 @@ from scrapy import Request
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.parse_pool import parse
 from crawler.records import Offer, OffersPage, Outcome, ProductSnapshot
 from spiders.base import ProductTarget, StorewatchSpider, failure_outcome, now
 
@@ -23,12 +24,13 @@ class ProductPages(StorewatchSpider):
         return self.request(t.url, t.marketplace, self.parse_product_page, target=t, page_kind="product",
                             browser=t.fetch == "browser", screenshot=shot, screenshot_path=shot)
 
-    def parse_product_page(self, response: Response, **_: Any) -> Any:
+    async def parse_product_page(self, response: Response, **_: Any) -> Any:
         from spiders.needs_browser import product_needs_browser
         from spiders.parsers.product import parse_product
 
         target: ProductTarget = response.meta["target"]
-        snap = parse_product(response.body, self.asked_url(response), target.marketplace, response.status)
+        snap = await parse(self.crawler, parse_product, response.body, self.asked_url(response), target.marketplace,
+                           response.status)
         snap = dataclasses.replace(snap, fetched_at=now(), url=response.url, reason=incomplete_reason(snap))
         if self.may_move(response, target.fetch) and (why := product_needs_browser(snap, response.body)):
             yield self.in_browser(response.request, why)
@@ -51,13 +53,13 @@ class ProductPages(StorewatchSpider):
             return
         yield product_item(target, snap, response.body, response.status, **extra)
 
-    def parse_offers_panel(self, response: Response, **_: Any) -> Any:
+    async def parse_offers_panel(self, response: Response, **_: Any) -> Any:
         from spiders.needs_browser import offers_panel_needs_browser
         from spiders.parsers.offers import parse_offers
 
         snap: ProductSnapshot = response.meta["snapshot"]
         target: ProductTarget = response.meta["target"]
-        page = parse_offers(response.body, response.url, snap.marketplace, response.status)
+        page = await parse(self.crawler, parse_offers, response.body, response.url, snap.marketplace, response.status)
         product_request = response.meta.get("product_request")
         why = offers_panel_needs_browser(snap, page.outcome)
         if why and product_request is not None and self.may_move(product_request, target.fetch):

@@ -11,6 +11,7 @@ from scrapy import Request
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.parse_pool import parse
 from crawler.records import SearchPage
 from spiders.base import StorewatchSpider, failure_outcome, now
 
@@ -42,13 +43,13 @@ class SearchPages(StorewatchSpider):
             yield self.request(t.url(page), t.marketplace, self.parse_search_page, target=t, page=page,
                                page_kind="search", browser=t.fetch == "browser")
 
-    def parse_search_page(self, response: Response, **_: Any) -> Any:
+    async def parse_search_page(self, response: Response, **_: Any) -> Any:
         from spiders.needs_browser import search_needs_browser
         from spiders.parsers.search import parse_search
 
         target: SearchTarget = response.meta["target"]
-        page = parse_search(response.body, response.url, target.marketplace, response.status,
-                            page=response.meta["page"])
+        page = await parse(self.crawler, parse_search, response.body, response.url, target.marketplace,
+                           response.status, page=response.meta["page"])
         if self.may_move(response, target.fetch) and (why := search_needs_browser(page)):
             yield self.in_browser(response.request, why)
             return

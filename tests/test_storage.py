@@ -45,7 +45,7 @@ from crawler.records import (
     SearchResult,
     SponsoredBanner,
 )
-from crawler.store import Store
+from crawler.store import PageSave, Store
 from monitors.base import Alert, Lifecycle, Severity, SubjectKind
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -434,6 +434,52 @@ def test_list_pages_round_trip_and_history_by_path(store: Store) -> None:
     assert [h.record for h in store.list_history("https://www.amazon.co.uk/gp/new-releases", "uk")] == [
         blocked
     ]
+
+
+def test_a_batch_of_pages_is_stored_as_one_by_one_in_order_with_texts_once(store: Store) -> None:
+    """`save_pages`, the crawl pipeline's batched write: mixed kinds, ids in the order given, records read
+    back equal, the texts two pages share (and those of a blocked page: none) stored once."""
+    run = store.start_run("crawl", ["de", "us", "uk"])
+    blocked = ProductSnapshot(asin="B00BLOCK01", marketplace="de", url="https://www.amazon.de/dp/B00BLOCK01",
+                              outcome=Outcome.BLOCKED, reason="robot check", fetched_at=DAY)
+    kitchen = list_page("https://www.amazon.co.uk/gp/bestsellers/kitchen/")
+    pages = [
+        PageSave("product", snapshot(asin="B00BATCH01")),
+        PageSave("search", search_page(2), "s.gz", DAY),
+        PageSave("product", blocked, "b.gz"),
+        PageSave("list", kitchen, None, DAY),
+        PageSave("offers", offers_page(), None, DAY),
+        PageSave("product", snapshot(asin="B00BATCH02")),  # the same texts as B00BATCH01 but its ASIN
+        PageSave("search", search_page(1), None, DAY),
+    ]
+    ids = store.save_pages(run, pages)
+    assert ids == sorted(ids) and len(set(ids)) == len(pages)
+    assert [(t.id, t.kind, t.evidence) for t in store.run_targets(run)] == [
+        (i, p.kind, p.evidence) for i, p in zip(ids, pages, strict=True)
+    ]
+    assert store.run_products(run) == [snapshot(asin="B00BATCH01"), blocked, snapshot(asin="B00BATCH02")]
+    searched = store.search_history("electric kettle", "us")
+    assert [h.record for h in searched] == [search_page(1), search_page(2)]
+    assert [h.record for h in store.list_history(kitchen.url, "uk")] == [kitchen]
+    assert [h.record for h in store.offers_history("B00TEST001", "de")] == [offers_page()]
+    contents = count(store, Content)
+    store.save_pages(run, pages)  # the same texts again: no new content row
+    assert count(store, Content) == contents
+    assert count(store, ProductSnapshotRow) == 4  # a blocked page is only its target row
+
+
+def test_a_failed_batch_stores_none_of_its_pages(store: Store) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    run = store.start_run("crawl", ["de", "uk"])
+    broken = dataclasses.replace(list_page("https://www.amazon.co.uk/gp/bestsellers/kitchen/"),
+                                 entries=(ListEntry(rank=None, asin="B00LIST001"),))  # type: ignore[arg-type]
+    with pytest.raises(IntegrityError):  # the list entry is the last insert: the product's went before it
+        store.save_pages(run, [PageSave("product", snapshot(asin="B00BATCH01")), PageSave("list", broken)])
+    assert store.run_targets(run) == [] and count(store, Content) == 0
+    # the content ids learnt in the failed batch are not reused
+    store.save_pages(run, [PageSave("product", snapshot(asin="B00BATCH01"))])
+    assert store.run_products(run) == [snapshot(asin="B00BATCH01")]
 
 
 # -- alerts and runs ---------------------------------------------------------------------------------
