@@ -141,7 +141,8 @@ def _run_exists(db: str) -> bool:
 def test_workers_stop_on_the_stop_key_and_on_sigterm(redis_url, pg_db_url, tmp_path: Path) -> None:
     from crawler.distributed import request_stop
 
-    first, second = start_worker("a", pg_db_url, tmp_path), start_worker("b", pg_db_url, tmp_path)
+    # "a" with its browser: a worker running a Playwright driver stops as cleanly
+    first, second = start_worker("a", pg_db_url, tmp_path, browser=True), start_worker("b", pg_db_url, tmp_path)
     wait_for_workers({"a", "b"})
     request_stop(REDIS_URL)
     assert finish(first, 30)[0] == 0

@@ -57,7 +57,7 @@ def test_workers_set_the_runs_postcode_and_forget_it_for_the_next_run(storefront
                                                                       pg_db_url, tmp_path: Path) -> None:
     home_price, far_price = FILTER.price, FAR.products[FILTER.asin].price
     assert home_price != far_price  # the page really depends on the postcode
-    workers = [start_worker(f"w{i}", pg_db_url, tmp_path, "--no-browser") for i in (1, 2)]
+    workers = [start_worker(f"w{i}", pg_db_url, tmp_path) for i in (1, 2)]
     try:
         pages = [(FILTER, None), (BOTTLE, None), (CHAIR, None), (DE_PRODUCT, None)]
         before = len(storefront_reset.request_log)
@@ -83,7 +83,7 @@ def test_workers_set_the_runs_postcode_and_forget_it_for_the_next_run(storefront
 
 def test_a_browser_page_on_a_worker_without_a_browser_ends_with_an_outcome_naming_the_fix(
         storefront: Storefront, redis_url, pg_db_url, tmp_path: Path) -> None:
-    worker = start_worker("plain", pg_db_url, tmp_path, "--no-browser", "--max-idle-seconds", "2")
+    worker = start_worker("plain", pg_db_url, tmp_path, "--max-idle-seconds", "2")
     summary = run(tmp_path, storefront, pg_db_url, watchlist([(CHAIR, "browser"), (BOTTLE, None)]), "nobrowser")
     rows = {r.key: r for r in targets(pg_db_url, summary["run_id"])}
     assert rows[BOTTLE.asin].outcome == "ok"
@@ -106,7 +106,7 @@ def test_workers_read_script_rendered_fields_in_the_browser_with_the_postcode(
     # plain HTTP with its offers panel
     toml = watchlist([(CHAIR, "browser"), (FILTER, "browser"), (BOTTLE, None)], postcode="96001",
                      us_fetch="auto", lists=(LIST,))
-    worker = start_worker("chromium", pg_db_url, tmp_path, "--max-idle-seconds", "3")
+    worker = start_worker("chromium", pg_db_url, tmp_path, "--max-idle-seconds", "3", browser=True)
     before = len(storefront.request_log)
     summary = run(tmp_path, storefront, pg_db_url, toml, "browser", timeout=240)
     _, err = worker.communicate(timeout=90)
@@ -131,7 +131,7 @@ def test_workers_read_script_rendered_fields_in_the_browser_with_the_postcode(
 def test_a_long_running_worker_counts_robot_checks_per_run(storefront_reset: Storefront, redis_url, pg_db_url,
                                                            tmp_path: Path) -> None:
     us = [p for p in TRUTH.products.values() if p.marketplace == "us"][:4]
-    worker = start_worker("long", pg_db_url, tmp_path, "--no-browser")
+    worker = start_worker("long", pg_db_url, tmp_path)
     try:
         # every us product page is a robot check: 3 tries each reach the cap of 10, us stops for the run
         storefront_reset.set_failures(",".join(f"robot=1:path=/dp/{p.asin}" for p in us))

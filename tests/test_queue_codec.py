@@ -118,7 +118,7 @@ def test_a_planted_pickle_is_refused_and_logged_and_the_worker_keeps_working(
     config = tmp_path / "w.toml"
     config.write_text('name = "w"\nproducts = [{ asin = "B0NB4SPGE0", marketplace = "us" }]\n'
                       "[marketplaces.us]\n[politeness]\ndelay_seconds = 0\nautothrottle = false\n", encoding="utf-8")
-    worker = start_worker("w", pg_db_url, tmp_path, "--no-browser", "--max-idle-seconds", "3")
+    worker = start_worker("w", pg_db_url, tmp_path, "--max-idle-seconds", "3")
     code, out, err = finish(start_coordinator(config, pg_db_url, storefront.url, tmp_path), 120)
     assert code == 0, err[-3000:]
     summary = json.loads(out)
