@@ -139,6 +139,7 @@ class Coordinator:
 
     def summary(self, store: Any, run_id: int) -> dict[str, Any]:
         """The same shape as `crawl`'s summary, from the targets table and the workers' counters."""
+        from crawler.fetch_modes import browser_pages
         targets = store.run_targets(run_id)
         outcomes: dict[str, dict[str, int]] = {}
         for t in targets:
@@ -159,6 +160,7 @@ class Coordinator:
             "requests_per_target": round(requests / max(1, len(targets)), 3),
             "missing": {k.removeprefix("parse/missing/"): v for k, v in raw.items()
                         if k.startswith("parse/missing/")},
+            **browser_pages(raw),
             "distributed": True,
         }
         return {"run_id": run_id, "status": "complete" if done >= len(targets) else "incomplete",

@@ -241,6 +241,17 @@ class ClaimMiddleware:
             pipe.hincrby(run_stats_key(sw["run"]), "retries", 1)
         pipe.execute()
 
+    def process_response(self, request: Request, response: Any, spider: Any = None) -> Any:
+        """Counts the run's pages read in the browser (and moved there by `auto`), as crawl's summary does."""
+        sw = request.meta.get(SW_META)
+        if sw is not None and "playwright" in (response.flags or ()):
+            pipe = self.redis.pipeline()
+            pipe.hincrby(run_stats_key(sw["run"]), "browser/pages", 1)
+            if request.meta.get("moved_to_browser"):
+                pipe.hincrby(run_stats_key(sw["run"]), f"browser/moved/{request.meta.get('page_kind', 'page')}", 1)
+            pipe.execute()
+        return response
+
     def close(self, spider: Any = None) -> None:
         self.db.close()
 
@@ -266,7 +277,8 @@ class DistributedStorePipeline(StorePipeline):
         fetched_at = item.get("fetched_at") or getattr(record, "fetched_at", None)
         s = self.storage
         ref = s.keep_evidence(sw["run"], kind, record.url, record.outcome, item.get("body"), fetched_at)
-        if not s.store.complete_target(sw["target"], kind, record, ref, fetched_at):
+        if not s.store.complete_target(sw["target"], kind, record, ref, fetched_at,
+                                       self.crawler.settings.get("STOREWATCH_WORKER")):
             self.crawler.stats.inc_value("distributed/duplicate")
             return
         missing = getattr(record, "missing", ())

@@ -79,6 +79,9 @@ def redis_url() -> Iterator[str]:
         pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
     client.flushdb()  # a database number of its own: only these tests use it
     yield REDIS_URL
+    from tests.workers import reap_workers
+
+    reap_workers()
     client.flushdb()
     client.close()
 

@@ -179,15 +179,17 @@ def test_first_answer_wins_and_expired_claims_are_handed_out_again(test_db_url: 
         assert store.claim_target(a, "w2")
         snap = ProductSnapshot(asin="B000000001", marketplace="us", url="http://x/dp/B000000001",
                                outcome=Outcome.OK, title="Bottle", fetched_at=clock[0])
-        assert store.complete_target(a, "product", snap, None, snap.fetched_at)
+        assert store.requeue_target(a)  # w2 is slow too: queued again while it fetches
+        assert store.complete_target(a, "product", snap, None, snap.fetched_at, "w2")
         late = replace(snap, title="Bottle (late copy)")
-        assert not store.complete_target(a, "product", late, None, snap.fetched_at)  # w1 woke up: ignored
+        assert not store.complete_target(a, "product", late, None, snap.fetched_at, "w1")  # w1 woke up: ignored
         assert not store.claim_target(a, "w3")  # done: nobody fetches it again
         assert store.give_up_target(b, "gave up")
         assert store.pending_targets(run) == []
         stored = {p.asin: p for p in store.run_products(run)}
         assert stored["B000000001"].title == "Bottle" and stored["B000000002"].outcome == Outcome.HTTP_ERROR
         outcomes = {t.key: (t.outcome, t.reason) for t in store.run_targets(run)}
+        assert {r.id: r.claimed_by for r in targets(test_db_url, run)}[a] == "w2"  # who fetched it
         assert outcomes == {"B000000001": (Outcome.OK, None), "B000000002": (Outcome.HTTP_ERROR, "gave up")}
 
 

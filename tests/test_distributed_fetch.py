@@ -111,6 +111,8 @@ def test_workers_read_script_rendered_fields_in_the_browser_with_the_postcode(
     summary = run(tmp_path, storefront, pg_db_url, toml, "browser", timeout=240)
     _, err = worker.communicate(timeout=90)
     assert worker.returncode == 0, err[-3000:]
+    # chair and filter in the browser from the start, the list moved there by auto; the bottle not
+    assert summary["counts"]["browser_pages"] == 3 and summary["counts"]["moved_to_browser"] == {"list": 1}
     stored = products(pg_db_url, summary["run_id"])
     assert stored[CHAIR.asin].deal_badge == CHAIR.deal == "Limited time deal"
     assert str(stored[FILTER.asin].price.amount) == FAR.products[FILTER.asin].price != FILTER.price

@@ -17,6 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("STOREWATCH_TEST_REDIS", "redis://127.0.0.1:6379/7")
 
 
+STARTED: list[subprocess.Popen] = []  # killed by the redis_url fixture if a failed test left them running
+
+
 def env(home: Path) -> dict[str, str]:
     return {**os.environ, "STOREWATCH_HOME": str(home), "PYTHONPATH": str(ROOT)}
 
@@ -26,8 +29,19 @@ def start_worker(name: str, db: str, home: Path, *extra: str, browser: bool = Fa
     a test reads pages in the browser)."""
     cmd = [sys.executable, "-m", "crawler.commands.worker", "worker", "--redis", REDIS_URL, "--db", db,
            "--name", name, "--delay", "0", *([] if browser else ["--no-browser"]), *extra]
-    return subprocess.Popen(cmd, cwd=ROOT, env=env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
+    STARTED.append(proc)
+    return proc
+
+
+def reap_workers() -> None:
+    """Kill the workers a test left running (it failed before stopping them), and close their pipes."""
+    while STARTED:
+        proc = STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
 
 
 def start_coordinator(config: Path, db: str, base_url: str, home: Path, lease: float = 300,
