@@ -5,7 +5,7 @@ The storefront (its own process, pages pre-rendered) answers each request after 
 are polite (one request at a time per marketplace per worker, no delay on this local server), so one
 worker is bound by latency and a second should nearly double the rate (goal: >= 1.8x). The run is
 coordinated in this process; the clock runs from seeding until every target has an outcome, with the
-workers already started and idle. CPU-ms per page is the workers' user+system time in that window.
+workers already started, signed in and idle (`--no-browser`: these pages are plain HTTP). CPU-ms per page is the workers' user+system time in that window.
 Needs PostgreSQL (a schema of its own, dropped after) and Redis (database 8, flushed).
 """
 from __future__ import annotations
@@ -62,6 +62,24 @@ def start_storefront(latency_ms: int) -> tuple[subprocess.Popen, str]:
     return proc, proc.stdout.readline().strip()
 
 
+def wait_ready(redis_url: str, names: set[str], timeout: float = 120) -> None:
+    """Until every worker has signed in (its spider is open and polling the queue)."""
+    import redis
+
+    from crawler.worker import WORKERS_KEY
+
+    client = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout
+    try:
+        while not names <= {k.decode() for k in client.hkeys(WORKERS_KEY)}:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"workers {sorted(names)} did not start within {timeout:.0f} s")
+            time.sleep(0.2)
+    finally:
+        client.close()
+    time.sleep(1)  # one more heartbeat: every worker is asking the queue
+
+
 def measure(n_workers: int, cfg: object, base_url: str, db: str, redis_url: str, home: Path) -> dict:
     from crawler.distributed import Coordinator, request_stop
     from crawler.recovery import begin_run
@@ -69,11 +87,13 @@ def measure(n_workers: int, cfg: object, base_url: str, db: str, redis_url: str,
     from crawler.targets import build_targets
 
     env = {**os.environ, "STOREWATCH_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    names = {f"bench{n_workers}-{i}" for i in range(n_workers)}
+    # --no-browser: these pages are plain HTTP; no Playwright driver idles beside the workers
     workers = [subprocess.Popen([sys.executable, "-m", "crawler.commands.worker", "worker", "--redis", redis_url,
-                                 "--db", db, "--name", f"bench{n_workers}-{i}", "--delay", "0"],
-                                cwd=ROOT, env=env) for i in range(n_workers)]
+                                 "--db", db, "--name", name, "--delay", "0", "--no-browser"],
+                                cwd=ROOT, env=env) for name in sorted(names)]
     try:
-        time.sleep(6)  # imported, connected and idle: the clock measures crawling, not start-up
+        wait_ready(redis_url, names)  # imported, connected and idle: the clock measures crawling, not start-up
         coordinator = Coordinator(redis_url, db, poll=0.1)
         targets = build_targets(cfg, base_url)
         with storage(db) as s:

@@ -91,6 +91,14 @@ class BrowserContextMiddleware:
         self.stats.inc_value("browser/contexts")
         return kwargs
 
+    def retire(self, market: str) -> None:
+        """Take no new pages into `market`'s context (its delivery location changed): the next browser
+        page of that marketplace opens a fresh context with the current location cookie."""
+        gen = self.current.pop(market, None)
+        if gen is not None:
+            gen.retired = True
+            self._maybe_close(gen)
+
     # -- answers -------------------------------------------------------------------------------------
     def process_response(self, request: Any, response: Any, spider: Any = None) -> Any:
         if request.meta.get("playwright"):

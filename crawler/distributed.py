@@ -2,7 +2,9 @@
 
 `storewatch crawl --distributed REDIS_URL --db URL` (the coordinator) creates the run with one pending
 target row per page, seeds one request per target into the scrapy-redis queue (its dupefilter drops a
-page asked twice), then waits. `storewatch worker` processes, on any machine, pop requests, claim the
+page asked twice; entries are JSON data, see `crawler/queue_codec.py`), then waits. Each request says
+how its page is fetched (the target's fetch mode) and the run's delivery postcode for its marketplace;
+both are also kept with the run, so a new coordinator can queue the run again. `storewatch worker` processes, on any machine, pop requests, claim the
 target, fetch politely and complete the target with the page's outcome (`crawler/worker.py`).
 
 scrapy-redis pops without acknowledgement, so the coordinator watches the database: a target whose claim
@@ -63,24 +65,30 @@ class Coordinator:
         from scrapy_redis.dupefilter import RFPDupeFilter
         from scrapy_redis.queue import PriorityQueue
 
+        from crawler import queue_codec
+
         self.redis = _redis(self.redis_url)
         self.redis.ping()
         self.spider = WorkerSpider()  # requests are (de)serialized against the workers' spider
-        self.queue = PriorityQueue(self.redis, self.spider, QUEUE_KEY)
+        self.queue = PriorityQueue(self.redis, self.spider, QUEUE_KEY, serializer=queue_codec)
         self._dupefilter_cls = RFPDupeFilter
 
     # -- seeding --------------------------------------------------------------------------------------
 
-    def seed(self, store: Any, run_id: int, targets: Any) -> int:
-        """Create the run's pending targets and queue their requests; the number of targets."""
+    def seed(self, store: Any, run_id: int, targets: Any, postcodes: dict[str, str] | None = None) -> int:
+        """Create the run's pending targets and queue their requests; the number of targets.
+        `postcodes`: marketplace -> delivery postcode, set by each worker before that marketplace's pages."""
+        postcodes = dict(postcodes or {})
         self.spider.products, self.spider.searches, self.spider.lists = (
             list(targets.products), list(targets.searches), list(targets.lists))
         seen = self._dupefilter_cls(self.redis, _seen_key(run_id))
         fresh = [r.replace(dont_filter=False) for r in self.spider.all_requests()]
         fresh = [r for r in fresh if not seen.request_seen(r)]  # the same page twice: one target
+        remember_how(store, run_id, postcodes, fresh)
         ids = store.add_pending_targets(run_id, [_row(r) for r in fresh])
         for target_id, request in zip(ids, fresh, strict=True):
-            request.meta[SW_META] = {"run": run_id, "target": target_id}
+            market = request.meta["marketplace"]
+            request.meta[SW_META] = {"run": run_id, "target": target_id, "postcode": postcodes.get(market)}
             self.requests[target_id] = request
             self.queue.push(request)
         log.info("run %s: %s targets queued", run_id, len(ids))
@@ -131,6 +139,7 @@ class Coordinator:
 
     def summary(self, store: Any, run_id: int) -> dict[str, Any]:
         """The same shape as `crawl`'s summary, from the targets table and the workers' counters."""
+        from crawler.fetch_modes import browser_pages
         targets = store.run_targets(run_id)
         outcomes: dict[str, dict[str, int]] = {}
         for t in targets:
@@ -151,6 +160,7 @@ class Coordinator:
             "requests_per_target": round(requests / max(1, len(targets)), 3),
             "missing": {k.removeprefix("parse/missing/"): v for k, v in raw.items()
                         if k.startswith("parse/missing/")},
+            **browser_pages(raw),
             "distributed": True,
         }
         return {"run_id": run_id, "status": "complete" if done >= len(targets) else "incomplete",
@@ -160,18 +170,21 @@ class Coordinator:
 def run_distributed(cfg: Any, *, redis_url: str, db_url: str | None, base_url: str | None,
                     marketplaces: list[str] | None = None, own_only: bool = False,
                     lease: float = DEFAULT_LEASE, timeout: float | None = None,
-                    progress: bool = False) -> dict[str, Any]:
-    """Coordinate one distributed run of a watchlist: create, seed, tend, finish. Returns the summary."""
+                    progress: bool = False, fetch: str | None = None) -> dict[str, Any]:
+    """Coordinate one distributed run of a watchlist: create, seed, tend, finish. Returns the summary.
+    Fetch modes and postcodes are the watchlist's, as in a one-process crawl (`fetch` overrides)."""
+    from crawler import fetch_modes
     from crawler.recovery import begin_run
     from crawler.session import storage
     from crawler.targets import build_targets
 
-    targets = build_targets(cfg, base_url, marketplaces, own_only)
+    targets = fetch_modes.with_fetch_modes(cfg, build_targets(cfg, base_url, marketplaces, own_only), fetch)
     markets = sorted({t.marketplace for t in (*targets.products, *targets.searches, *targets.lists)})  # type: ignore[attr-defined]
+    postcodes = {m: postcode for m, (_, postcode) in fetch_modes.locations(cfg, targets, base_url).items()}
     coordinator = Coordinator(redis_url, db_url, lease=lease)
     with storage(db_url) as s:
         run_id = begin_run(s.store, "own" if own_only else "crawl", markets, cfg.name)
-        total = coordinator.seed(s.store, run_id, targets)
+        total = coordinator.seed(s.store, run_id, targets, postcodes)
         report = _progress_printer(total) if progress else None
         return coordinator.wait(s.store, run_id, timeout=timeout, progress=report)
 
@@ -184,15 +197,36 @@ def wait_for_run(run_id: int, *, redis_url: str, db_url: str | None, lease: floa
 
     coordinator = Coordinator(redis_url, db_url, lease=lease)
     with storage(db_url) as s:
+        how = (s.store.run(run_id).counts or {}).get(HOW_KEY) or {}
         pending = {t.id for t in s.store.pending_targets(run_id)}
         for row in s.store.run_targets(run_id):
             if row.id in pending:
-                coordinator.requests[row.id] = _rebuild(coordinator.spider, run_id, row)
+                coordinator.requests[row.id] = _rebuild(coordinator.spider, run_id, row, how)
         return coordinator.wait(s.store, run_id, timeout=timeout)
 
 
-def _rebuild(spider: Any, run_id: int, row: Any) -> Any:
-    """The request for a stored pending target (kind, marketplace, key, page, url)."""
+# run counts key: how the run's pages are fetched, for a coordinator that queues them again
+HOW_KEY = "distributed"
+
+
+def _how_key(kind: str, marketplace: str, key: str) -> str:
+    return f"{kind}:{marketplace}:{key}"
+
+
+def remember_how(store: Any, run_id: int, postcodes: dict[str, str], requests: list[Any]) -> None:
+    """Keep the run's postcodes and its targets' non-default fetch modes with the run."""
+    fetch = {}
+    for r in requests:
+        row, mode = _row(r), r.meta["target"].fetch
+        if mode != "http":
+            fetch[_how_key(row["kind"], row["marketplace"], row["key"])] = mode
+    counts = store.run(run_id).counts or {}
+    store.set_run_counts(run_id, {**counts, HOW_KEY: {"postcodes": postcodes, "fetch": fetch}})
+
+
+def _rebuild(spider: Any, run_id: int, row: Any, how: dict[str, Any]) -> Any:
+    """The request for a stored pending target (kind, marketplace, key, page, url), fetched as the run
+    said (`how`: the postcodes and fetch modes `remember_how` kept)."""
     from urllib.parse import urlsplit
 
     from spiders.base import ProductTarget
@@ -201,16 +235,18 @@ def _rebuild(spider: Any, run_id: int, row: Any) -> Any:
 
     parts = urlsplit(row.url)
     base_url = f"{parts.scheme}://{parts.netloc}"
+    fetch = (how.get("fetch") or {}).get(_how_key(row.kind, row.marketplace, row.key), "http")
     if row.kind == "product":
-        request = spider.product_request(ProductTarget(row.key, row.marketplace, base_url))
+        request = spider.product_request(ProductTarget(row.key, row.marketplace, base_url, fetch))
     elif row.kind == "search":
-        target = SearchTarget(row.key, row.marketplace, base_url, max(row.page, 1))
+        target = SearchTarget(row.key, row.marketplace, base_url, max(row.page, 1), fetch=fetch)
         request = next(r for r in spider.search_requests(target) if r.meta["page"] == max(row.page, 1))
         request = request.replace(url=row.url)  # keeps the sort of a brand's newest listings
     else:
-        request = next(spider.list_requests(ListTarget(row.url, row.marketplace, base_url, 1)))
+        request = next(spider.list_requests(ListTarget(row.url, row.marketplace, base_url, 1, fetch=fetch)))
         request.meta["page"] = row.page
-    request.meta[SW_META] = {"run": run_id, "target": row.id}
+    postcode = (how.get("postcodes") or {}).get(row.marketplace)
+    request.meta[SW_META] = {"run": run_id, "target": row.id, "postcode": postcode}
     return request
 
 

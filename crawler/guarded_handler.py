@@ -46,6 +46,11 @@ class BlockLedger:
                 self.stopped[market] = f"{STOPPED}: {self.cap} robot checks in {market}"
         return found
 
+    def forget(self, market: str) -> None:
+        """Start `market`'s count again (a distributed worker's next run of it)."""
+        self.blocked.pop(market, None)
+        self.stopped.pop(market, None)
+
 
 def ledger(crawler: Any) -> BlockLedger:
     """The crawl's one ledger, shared by the handler and BlockRetryMiddleware."""

@@ -433,9 +433,11 @@ class Store:
             return done.rowcount == 1
 
     def complete_target(
-        self, target_id: int, kind: str, record: Any, evidence: str | None, fetched_at: datetime | None
+        self, target_id: int, kind: str, record: Any, evidence: str | None, fetched_at: datetime | None,
+        worker: str | None = None,
     ) -> bool:
         """Store a fetched page under its pending target; False (nothing written) if it was done already.
+        `worker` is recorded as the one who fetched it (it may have been queued again meanwhile).
 
         Workers write concurrently: two pages sharing texts can deadlock on `contents` in PostgreSQL,
         which aborts one of them; that one is retried (it is one transaction, so all or nothing)."""
@@ -445,7 +447,7 @@ class Store:
 
         for attempt in range(4):
             try:
-                return self._complete_target(target_id, kind, record, evidence, fetched_at)
+                return self._complete_target(target_id, kind, record, evidence, fetched_at, worker)
             except DBAPIError as exc:
                 code = getattr(exc.orig, "sqlstate", None)
                 if code not in ("40P01", "40001") or attempt == 3:  # deadlock, serialization failure
@@ -455,7 +457,8 @@ class Store:
         raise AssertionError("unreachable")
 
     def _complete_target(
-        self, target_id: int, kind: str, record: Any, evidence: str | None, fetched_at: datetime | None
+        self, target_id: int, kind: str, record: Any, evidence: str | None, fetched_at: datetime | None,
+        worker: str | None,
     ) -> bool:
         with self._tx(write=True) as conn:
             done = conn.execute(
@@ -467,6 +470,7 @@ class Store:
                     evidence=evidence,
                     url=record.url,
                     fetched_at=fetched_at or getattr(record, "fetched_at", None) or self._clock(),
+                    **({"claimed_by": worker} if worker else {}),
                 )
             )
             if done.rowcount != 1:

@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -75,9 +76,33 @@ def browser():
             b.close()
 
 
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The Redis database of the distributed tests (STOREWATCH_TEST_REDIS), flushed before and after."""
+    pytest.importorskip("scrapy_redis")
+    redis = pytest.importorskip("redis")
+    from tests.workers import REDIS_URL
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    client.flushdb()  # a database number of its own: only these tests use it
+    yield REDIS_URL
+    from tests.workers import reap_workers
+
+    reap_workers()
+    client.flushdb()
+    client.close()
+
+
 # -- databases: SQLite always, PostgreSQL when asked (STOREWATCH_TEST_DB) -----------------------------
 # `STOREWATCH_TEST_DB=postgresql+psycopg://postgres@127.0.0.1:5432/test pytest` runs every test that
-# takes `test_db_url` against PostgreSQL, each in its own schema (dropped after the test).
+# stores data against PostgreSQL, each database in a schema of its own, and leaves out the tests that
+# never touch a database (they would only repeat the SQLite pass). A test stores data when it takes
+# `test_db_url` (directly or through a fixture) or is marked `stores_data` (its helpers call
+# `db_url_for`); a test about SQLite itself is marked `sqlite_only(reason)` and skipped there, saying why.
 # Tests that need PostgreSQL whatever the switch (distributed crawls, upgrades) take `pg_db_url`.
 
 PG_TEST_URL = os.environ.get("STOREWATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -87,11 +112,16 @@ def _test_db_choice() -> str:
     return os.environ.get("STOREWATCH_TEST_DB", "sqlite")
 
 
+def on_postgresql() -> bool:
+    """Whether this pass stores test data in PostgreSQL (STOREWATCH_TEST_DB)."""
+    return _test_db_choice().startswith("postgres")
+
+
 @pytest.fixture(scope="session")
 def pg_server():
     """An autocommit admin connection to the test PostgreSQL, or skip saying where it was looked for."""
     psycopg = pytest.importorskip("psycopg")
-    base = _test_db_choice() if _test_db_choice().startswith("postgres") else PG_TEST_URL
+    base = _test_db_choice() if on_postgresql() else PG_TEST_URL
     plain = base.replace("+psycopg", "")
     try:
         conn = psycopg.connect(plain, autocommit=True, connect_timeout=3)
@@ -103,7 +133,7 @@ def pg_server():
 
 
 @contextmanager
-def _pg_schema(admin) -> Iterator[str]:
+def pg_schema(admin) -> Iterator[str]:
     schema = f"sw_test_{uuid.uuid4().hex[:12]}"
     admin.execute(f'CREATE SCHEMA "{schema}"')
     try:
@@ -115,7 +145,7 @@ def _pg_schema(admin) -> Iterator[str]:
 @pytest.fixture
 def pg_db_url(pg_server) -> Iterator[str]:
     """A PostgreSQL database URL of its own (a fresh schema), whatever STOREWATCH_TEST_DB says."""
-    with _pg_schema(pg_server) as url:
+    with pg_schema(pg_server) as url:
         yield url
 
 
@@ -123,20 +153,20 @@ def pg_db_url(pg_server) -> Iterator[str]:
 def test_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The database URL a test should use: a SQLite file in tmp_path, or (STOREWATCH_TEST_DB=postgresql...)
     a fresh PostgreSQL schema dropped after the test."""
-    if not _test_db_choice().startswith("postgres"):
+    if not on_postgresql():
         yield f"sqlite:///{tmp_path / 'storewatch.db'}"
         return
-    with _pg_schema(request.getfixturevalue("pg_server")) as url:
+    with pg_schema(request.getfixturevalue("pg_server")) as url:
         yield url
 
 
-_test_schemas: dict[str, str] = {}  # (tmp_path/name) -> URL, for the test running now
+_test_schemas: dict[str, str] = {}  # (tmp_path/name) -> URL, dropped when the session ends
 
 
 def db_url_for(tmp_path: Path, name: str = "storewatch.db") -> str:
-    """For helpers that take tmp_path: the same URL for the same (tmp_path, name) within a test, a
-    SQLite file there or (STOREWATCH_TEST_DB=postgresql...) a fresh schema dropped after the test."""
-    if not _test_db_choice().startswith("postgres"):
+    """For helpers and module-scoped fixtures: the same URL for the same (path, name), a SQLite file
+    there or (STOREWATCH_TEST_DB=postgresql...) a fresh schema, dropped when the test session ends."""
+    if not on_postgresql():
         return f"sqlite:///{tmp_path / name}"
     key = str(tmp_path / name)
     if key not in _test_schemas:
@@ -154,9 +184,17 @@ def db_url_for(tmp_path: Path, name: str = "storewatch.db") -> str:
     return _test_schemas[key]
 
 
-@pytest.fixture(autouse=True)
-def _drop_test_schemas() -> Iterator[None]:
-    yield
+@pytest.fixture
+def store_closer() -> Iterator[Callable[[Any], Any]]:
+    """Call it with a Store opened in the test: its database is closed after the test (an open
+    PostgreSQL connection left to the garbage collector is a ResourceWarning, an error here)."""
+    opened: list[Any] = []
+    yield opened.append
+    for store in opened:
+        store.db.close()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
     if not _test_schemas:
         return
     import psycopg
@@ -169,20 +207,25 @@ def _drop_test_schemas() -> Iterator[None]:
     _test_schemas.clear()
 
 
-# With STOREWATCH_TEST_DB=postgresql... only the tests that store data run (the rest would repeat the
-# SQLite pass): those taking `test_db_url`, and these modules, whose helpers call `db_url_for`.
-# test_storage, test_migrations_upgrade and test_distributed cover PostgreSQL in every pass already.
-STORAGE_MODULES = {"test_cycle", "test_cli_check", "test_cli_alerts", "test_monitoring", "test_scheduler"}
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "stores_data: stores data through db_url_for (runs on PostgreSQL too)")
+    config.addinivalue_line("markers", "sqlite_only(reason): about SQLite itself; skipped on PostgreSQL")
+
+
+def _stores_data(item: pytest.Item) -> bool:
+    return "test_db_url" in getattr(item, "fixturenames", ()) or item.get_closest_marker("stores_data") is not None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not _test_db_choice().startswith("postgres"):
+    if not on_postgresql():
         return
     keep, drop = [], []
     for item in items:
-        module = item.module.__name__.rpartition(".")[2] if getattr(item, "module", None) else ""
-        uses = "test_db_url" in getattr(item, "fixturenames", ())
-        (keep if uses or module in STORAGE_MODULES else drop).append(item)
+        sqlite_only = item.get_closest_marker("sqlite_only")
+        if sqlite_only is not None:
+            why = sqlite_only.args[0] if sqlite_only.args else sqlite_only.kwargs.get("reason", "")
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {why}"))
+        (keep if sqlite_only is not None or _stores_data(item) else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,22 +28,26 @@ LIST_TRUTH = TRUTH.list("bestsellers", "kitchen")
 
 
 @pytest.fixture(scope="module")
-def runs(chromium: str, storefront: Storefront, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def runs(chromium: str, storefront: Storefront, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """One crawl per fetch mode of the same watchlist (postcode 96001); the browser run goes through a proxy."""
     tmp = tmp_path_factory.mktemp("modes")
     proxy = CountingProxy()
     toml = watchlist([BOTTLE, CHAIR, FILTER], lists=[LIST], postcodes={"us": "96001"}, concurrency=2,
                      proxies_env="TEST_BROWSER_PROXIES")
     out: dict[str, Any] = {"proxy": proxy}
+    stores: list[Any] = []
     try:
         for mode in ("http", "browser", "auto"):
             start = len(storefront.request_log)
             env = {"TEST_BROWSER_PROXIES": proxy.url if mode == "browser" else ""}
-            summary, store, _ = crawl(tmp, storefront.url, toml, "--fetch", mode, env=env, name=mode)
+            summary, store, _ = crawl(tmp, storefront.url, toml, "--fetch", mode, env=env, name=mode,
+                                      closer=stores.append)
             out[mode] = (summary, store, [p for _, p, _, _ in storefront.request_log[start:]])
     finally:
         proxy.close()
-    return out
+    yield out
+    for store in stores:
+        store.db.close()
 
 
 def product(store: Any, t: Any) -> Any:
@@ -53,6 +58,7 @@ def list_page(store: Any) -> Any:
     return store.list_history(LIST[0], "us")[-1].record
 
 
+@pytest.mark.stores_data
 def test_http_marks_what_only_scripts_render_as_missing(runs: dict[str, Any]) -> None:
     summary, store, asked = runs["http"]
     assert summary["counts"]["browser_pages"] == 0
@@ -63,6 +69,7 @@ def test_http_marks_what_only_scripts_render_as_missing(runs: dict[str, Any]) ->
     assert f"/gp/aod/ajax?asin={BOTTLE.asin}" in asked
 
 
+@pytest.mark.stores_data
 @pytest.mark.parametrize("mode", ["browser", "auto"])
 def test_browser_reads_the_script_rendered_fields(runs: dict[str, Any], mode: str) -> None:
     summary, store, _ = runs[mode]
@@ -77,6 +84,7 @@ def test_browser_reads_the_script_rendered_fields(runs: dict[str, Any], mode: st
     assert str(product(store, FILTER).price.amount) == FAR.products[FILTER.asin].price != FILTER.price
 
 
+@pytest.mark.stores_data
 def test_browser_mode_reads_every_page_in_the_browser_through_the_proxy(runs: dict[str, Any]) -> None:
     summary, _, asked = runs["browser"]
     assert summary["counts"]["browser_pages"] == summary["counts"]["pages_expected"] == 4
@@ -87,6 +95,7 @@ def test_browser_mode_reads_every_page_in_the_browser_through_the_proxy(runs: di
     assert any(f"/dp/{BOTTLE.asin}" in r for r in via_proxy) and any("/gp/bestsellers/kitchen" in r for r in via_proxy)
 
 
+@pytest.mark.stores_data
 def test_auto_uses_the_browser_only_where_needed(runs: dict[str, Any]) -> None:
     summary, _, _ = runs["auto"]
     c = summary["counts"]

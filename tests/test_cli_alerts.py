@@ -34,6 +34,9 @@ from tests.stored_runs import (
     write_config,
 )
 
+# Tests here store data through db_url_for: the PostgreSQL pass runs this module too.
+pytestmark = pytest.mark.stores_data
+
 
 @pytest.fixture(autouse=True)
 def registered() -> Iterator[None]:

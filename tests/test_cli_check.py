@@ -15,6 +15,9 @@ from crawler.records import PRODUCT_FIELDS
 from fixtures.storefront import catalog
 from tests.conftest import db_url_for
 
+# Tests here store data through db_url_for: the PostgreSQL pass runs this module too.
+pytestmark = pytest.mark.stores_data
+
 ROOT = Path(__file__).resolve().parent.parent
 TRUTH = catalog.load("day1")
 

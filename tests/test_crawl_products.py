@@ -12,6 +12,7 @@ import pytest
 
 from crawler.records import ProductSnapshot
 from fixtures.storefront import catalog
+from tests.conftest import db_url_for
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 
@@ -31,7 +32,7 @@ def crawled(storefront, tmp_path_factory) -> dict[str, ProductSnapshot]:
     from crawler.store import Store
 
     home = tmp_path_factory.mktemp("home")
-    db_url = f"sqlite:///{home}/crawl.db"
+    db_url = db_url_for(home, "crawl.db")
     truth = catalog.load("day1")
     lines = run_batch(storefront.url, db_url, list(truth.products.values()), str(home))
     assert len(lines) == len(truth.products)
@@ -126,6 +127,7 @@ def test_catalog_covers_the_cases_that_matter() -> None:
 
 
 @pytest.mark.parametrize("asin", sorted(catalog.load("day1").products))
+@pytest.mark.stores_data
 def test_every_field_matches_the_catalog(crawled: dict[str, ProductSnapshot], asin: str) -> None:
     truth = catalog.load("day1").products[asin]
     expected, observed = expected_fields(truth), observed_fields(crawled[asin])

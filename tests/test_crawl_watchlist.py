@@ -24,6 +24,7 @@ from crawler.records import Outcome, to_jsonable
 from crawler.store import Store, list_key
 from fixtures.save_pages import Case, differences, expected_list, expected_product, expected_search, project
 from fixtures.storefront import Storefront, catalog
+from tests.conftest import db_url_for
 
 ROOT = Path(__file__).resolve().parent.parent
 WATCHLIST = ROOT / "fixtures" / "storefront" / "watchlist.toml"
@@ -34,7 +35,7 @@ NEW_LISTING = "us-poles"  # NorthPeak's product that appears on day2
 
 def crawl(sf: Storefront, config: Path, tmp: Path) -> tuple[dict[str, Any], Store, list, list]:
     """One `storewatch crawl --json` subprocess: (summary, store, its request log, its failure log)."""
-    db_url = f"sqlite:///{tmp}/crawl.db"
+    db_url = db_url_for(tmp, "crawl.db")
     seen, failed = len(sf.request_log), len(sf.failure_log)
     proc = subprocess.run(
         [*STOREWATCH, "crawl", "--config", str(config), "--base-url", sf.url, "--db", db_url, "--json"],
@@ -43,14 +44,6 @@ def crawl(sf: Storefront, config: Path, tmp: Path) -> tuple[dict[str, Any], Stor
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
     summary = json.loads(proc.stdout)
     return summary, Store(open_database(db_url)), sf.request_log[seen:], sf.failure_log[failed:]
-
-
-@pytest.fixture
-def store_closer():
-    opened: list[Store] = []
-    yield opened.append
-    for s in opened:
-        s.db.close()
 
 
 # -- what the catalog says, as the golden builders of fixtures/save_pages.py say it -----------------------
@@ -148,6 +141,7 @@ def test_watchlist_is_the_nightly_load() -> None:
 
 
 @pytest.mark.parametrize("scenario", ["day1", "day2"])
+@pytest.mark.stores_data
 def test_one_run_crawls_the_whole_watchlist(scenario: str, storefront_reset: Storefront, tmp_path: Path,
                                             store_closer) -> None:
     sf = storefront_reset
@@ -196,6 +190,7 @@ def test_one_run_crawls_the_whole_watchlist(scenario: str, storefront_reset: Sto
 
 
 @pytest.mark.parametrize("retries", [2, 0])
+@pytest.mark.stores_data
 def test_crawl_through_robot_checks_and_503s(retries: int, storefront_reset: Storefront, tmp_path: Path,
                                              store_closer) -> None:
     """Retries 2: every page ends ok. Retries 0 (the shared watchlist): blocked pages and offer panels stay

@@ -16,6 +16,9 @@ from aiosmtpd.controller import Controller
 
 from tests.conftest import db_url_for
 
+# Tests here store data through db_url_for: the PostgreSQL pass runs this module too.
+pytestmark = pytest.mark.stores_data
+
 ROOT = Path(__file__).resolve().parent.parent
 WATCHLIST = ROOT / "fixtures" / "storefront" / "watchlist.toml"
 
@@ -143,7 +146,7 @@ delay_seconds = 0
 [report]
 screenshots = true
 """, encoding="utf-8")
-    db = f"sqlite:///{tmp_path}/sw.db"
+    db = db_url_for(tmp_path, "sw.db")
     for day in ("day1", "day2"):
         storefront_reset.set_scenario(day)
         done = storewatch(tmp_path, "schedule", "--config", str(config), "--db", db, "--base-url",

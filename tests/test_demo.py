@@ -10,14 +10,20 @@ import sys
 from email import policy
 from pathlib import Path
 
+import pytest
+
 from fixtures.storefront import catalog
+from tests.conftest import db_url_for, on_postgresql
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.stores_data
 def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     env = {**os.environ, "STOREWATCH_HOME": str(tmp_path), "COLUMNS": "200"}
-    proc = subprocess.run([sys.executable, "-c", "from crawler.cli import entry; entry()", "demo"],
+    # the demo's own SQLite file with no setup; in the PostgreSQL pass, a fresh schema through --db
+    db = ["--db", db_url_for(tmp_path, "demo.db")] if on_postgresql() else []
+    proc = subprocess.run([sys.executable, "-c", "from crawler.cli import entry; entry()", "demo", *db],
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout

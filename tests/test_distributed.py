@@ -2,7 +2,6 @@
 processes fetch. Real Redis, real PostgreSQL, real storefront, every process its own."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -10,14 +9,22 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from crawler.records import Outcome, ProductSnapshot
-
-ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = os.environ.get("STOREWATCH_TEST_REDIS", "redis://127.0.0.1:6379/7")
+from tests.workers import (
+    REDIS_URL,
+    ROOT,
+    env,
+    finish,
+    products,
+    running_workers,
+    start_coordinator,
+    start_worker,
+    targets,
+    wait_for_workers,
+)
 
 WATCHLIST = """
 name = "distributed"
@@ -52,67 +59,6 @@ autothrottle = false
 retries = 0
 """
 PAGES = 10 + 2 + 2
-
-
-@pytest.fixture
-def redis_url() -> Any:
-    pytest.importorskip("scrapy_redis")
-    redis = pytest.importorskip("redis")
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
-    client.flushdb()  # a database number of its own (7): only these tests use it
-    yield REDIS_URL
-    client.flushdb()
-    client.close()
-
-
-def env(home: Path) -> dict[str, str]:
-    return {**os.environ, "STOREWATCH_HOME": str(home), "PYTHONPATH": str(ROOT)}
-
-
-def start_worker(name: str, db: str, home: Path, *extra: str) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "crawler.commands.worker", "worker", "--redis", REDIS_URL, "--db", db,
-           "--name", name, "--delay", "0", *extra]
-    return subprocess.Popen(cmd, cwd=ROOT, env=env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-
-
-def start_coordinator(config: Path, db: str, base_url: str, home: Path, lease: float = 300) -> subprocess.Popen:
-    cmd = [sys.executable, "-c", "from crawler.cli import entry; entry()", "crawl", "--config", str(config),
-           "--base-url", base_url, "--db", db, "--distributed", REDIS_URL, "--lease-seconds", str(lease), "--json"]
-    return subprocess.Popen(cmd, cwd=ROOT, env=env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-
-
-def finish(proc: subprocess.Popen, timeout: float = 60) -> tuple[int, str, str]:
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        pytest.fail(f"process did not finish in {timeout}s: {err[-2000:]}")
-    return proc.returncode, out, err
-
-
-def targets(db: str, run_id: int) -> list[Any]:
-    from sqlalchemy import select
-
-    from crawler.db import open_database
-    from crawler.models import Target
-
-    with open_database(db) as database, database.transaction(write=False) as conn:
-        return list(conn.execute(select(Target).where(Target.run_id == run_id).order_by(Target.id)).all())
-
-
-def products(db: str, run_id: int) -> dict[str, ProductSnapshot]:
-    from crawler.db import open_database
-    from crawler.store import Store
-
-    with open_database(db) as database:
-        return {p.asin: p for p in Store(database).run_products(run_id)}
 
 
 @pytest.fixture
@@ -195,7 +141,8 @@ def _run_exists(db: str) -> bool:
 def test_workers_stop_on_the_stop_key_and_on_sigterm(redis_url, pg_db_url, tmp_path: Path) -> None:
     from crawler.distributed import request_stop
 
-    first, second = start_worker("a", pg_db_url, tmp_path), start_worker("b", pg_db_url, tmp_path)
+    # "a" with its browser: a worker running a Playwright driver stops as cleanly
+    first, second = start_worker("a", pg_db_url, tmp_path, browser=True), start_worker("b", pg_db_url, tmp_path)
     wait_for_workers({"a", "b"})
     request_stop(REDIS_URL)
     assert finish(first, 30)[0] == 0
@@ -207,26 +154,6 @@ def test_workers_stop_on_the_stop_key_and_on_sigterm(redis_url, pg_db_url, tmp_p
     assert late.poll() is None
     late.send_signal(signal.SIGTERM)
     assert finish(late, 30)[0] == 0
-
-
-def running_workers() -> set[str]:
-    import redis
-
-    from crawler.worker import WORKERS_KEY
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        return {k.decode() for k in client.hkeys(WORKERS_KEY)}
-    finally:
-        client.close()
-
-
-def wait_for_workers(names: set[str], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not names <= running_workers():
-        if time.monotonic() > deadline:
-            pytest.fail(f"workers {names - running_workers()} never became ready")
-        time.sleep(0.2)
 
 
 # -- the claim protocol, on the database alone (both backends) ----------------------------------------
@@ -252,15 +179,17 @@ def test_first_answer_wins_and_expired_claims_are_handed_out_again(test_db_url: 
         assert store.claim_target(a, "w2")
         snap = ProductSnapshot(asin="B000000001", marketplace="us", url="http://x/dp/B000000001",
                                outcome=Outcome.OK, title="Bottle", fetched_at=clock[0])
-        assert store.complete_target(a, "product", snap, None, snap.fetched_at)
+        assert store.requeue_target(a)  # w2 is slow too: queued again while it fetches
+        assert store.complete_target(a, "product", snap, None, snap.fetched_at, "w2")
         late = replace(snap, title="Bottle (late copy)")
-        assert not store.complete_target(a, "product", late, None, snap.fetched_at)  # w1 woke up: ignored
+        assert not store.complete_target(a, "product", late, None, snap.fetched_at, "w1")  # w1 woke up: ignored
         assert not store.claim_target(a, "w3")  # done: nobody fetches it again
         assert store.give_up_target(b, "gave up")
         assert store.pending_targets(run) == []
         stored = {p.asin: p for p in store.run_products(run)}
         assert stored["B000000001"].title == "Bottle" and stored["B000000002"].outcome == Outcome.HTTP_ERROR
         outcomes = {t.key: (t.outcome, t.reason) for t in store.run_targets(run)}
+        assert {r.id: r.claimed_by for r in targets(test_db_url, run)}[a] == "w2"  # who fetched it
         assert outcomes == {"B000000001": (Outcome.OK, None), "B000000002": (Outcome.HTTP_ERROR, "gave up")}
 
 

@@ -1,5 +1,6 @@
 """Fault injection: what storewatch does when the world misbehaves. Every crawl runs in its own process
-against a real storefront; SMTP is a real aiosmtpd server; the database a real SQLite file.
+against a real storefront; SMTP is a real aiosmtpd server; the database a real SQLite file, or a real
+PostgreSQL schema in the PostgreSQL pass (STOREWATCH_TEST_DB).
 
 Tried here: storefront chaos (503s, robot checks, slow, truncated and drifted pages at once), SMTP down
 then up, `kill -9` of a crawl mid-run, an ad-hoc check while the nightly crawl writes, bad input, a
@@ -23,11 +24,13 @@ from typing import Any
 import pytest
 
 from crawler.config import load_config
-from crawler.db import open_database
+from crawler.db import open_database, sqlite_path
 from crawler.monitoring import monitor_run
 from crawler.store import Store
 from fixtures.storefront import Storefront
 from monitors.base import Lifecycle, SubjectKind
+from tests.conftest import db_url_for
+from tests.databases import all_values, consistency_problems, copy_database
 
 ROOT = Path(__file__).resolve().parent.parent
 WATCHLIST = ROOT / "fixtures" / "storefront" / "watchlist.toml"
@@ -48,14 +51,9 @@ def crawl_args(sf: Storefront, db: str, *extra: str) -> list[str]:
     return ["crawl", "--config", str(WATCHLIST), "--base-url", sf.url, "--db", db, *extra]
 
 
-def copy_db(src: Path, dst: Path) -> str:
-    a, b = sqlite3.connect(src), sqlite3.connect(dst)
-    try:
-        a.backup(b)
-    finally:
-        a.close()
-        b.close()
-    return f"sqlite:///{dst}"
+def copy_db(src: str, tmp_path: Path, name: str) -> str:
+    """A copy of the database at `src`, on the test backend, for one test to change."""
+    return copy_database(src, db_url_for(tmp_path, name))
 
 
 @pytest.fixture(scope="module")
@@ -72,19 +70,19 @@ def chaos_free(sf: Storefront) -> Iterator[Storefront]:
 
 
 @pytest.fixture(scope="module")
-def day1(sf: Storefront, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database holding one complete, monitored day1 crawl (tests work on copies)."""
+def day1(sf: Storefront, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of a database holding one complete, monitored day1 crawl (tests work on copies)."""
     home = tmp_path_factory.mktemp("day1")
-    path = home / "day1.db"
-    done = sw(*crawl_args(sf, f"sqlite:///{path}", "--quiet"), home=home)
+    url = db_url_for(home, "day1.db")
+    done = sw(*crawl_args(sf, url, "--quiet"), home=home)
     assert done.returncode == 0, done.stderr[-3000:]
-    with open_database(f"sqlite:///{path}") as db:
+    with open_database(url) as db:
         store = Store(db)
         run = store.latest_run()
         unread = [(t.url, t.outcome, t.reason) for t in store.run_targets(run.id) if t.outcome.value != "ok"]
         assert unread == [], "the baseline must be read whole, or later diffs have nothing to compare with"
         monitor_run(store, load_config(WATCHLIST), run.id)
-    return path
+    return url
 
 
 def latest(db_url: str) -> Any:
@@ -95,13 +93,14 @@ def latest(db_url: str) -> Any:
 # -- the storefront misbehaves in every way at once --------------------------------------------------
 
 
+@pytest.mark.stores_data
 def test_chaos_run_finishes_records_every_outcome_and_raises_no_false_change(
-        chaos_free: Storefront, day1: Path, tmp_path: Path) -> None:
+        chaos_free: Storefront, day1: str, tmp_path: Path) -> None:
     import json
 
     from crawler.delivery import build_daily_report
 
-    db = copy_db(day1, tmp_path / "chaos.db")
+    db = copy_db(day1, tmp_path, "chaos.db")
     chaos_free.set_failures(CHAOS)
     done = sw(*crawl_args(chaos_free, db, "--json"), home=tmp_path)
     assert done.returncode in (0, 3), done.stderr[-3000:]
@@ -166,10 +165,10 @@ def test_smtp_down_then_up_delivers_exactly_once(tmp_path: Path) -> None:
 # -- kill -9 of the crawl mid-run ---------------------------------------------------------------------
 
 
+@pytest.mark.stores_data
 def test_a_crawl_killed_mid_run_leaves_a_consistent_database_and_the_next_run_diffs_against_complete_data(
-        chaos_free: Storefront, day1: Path, tmp_path: Path) -> None:
-    path = tmp_path / "killed.db"
-    db = copy_db(day1, path)
+        chaos_free: Storefront, day1: str, tmp_path: Path) -> None:
+    db = copy_db(day1, tmp_path, "killed.db")
     baseline = latest(db)
     chaos_free.set_scenario("day2")
     # The killed run must not reach B03RLSBH60 (it stores pages in batches, the first after a second):
@@ -197,12 +196,17 @@ def test_a_crawl_killed_mid_run_leaves_a_consistent_database_and_the_next_run_di
     while any(_alive(p) for p in parsers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(p) for p in parsers), "a parser process outlived its crawl"
-    con = sqlite3.connect(path)
-    try:
-        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        assert con.execute("PRAGMA foreign_key_check").fetchall() == []
-    finally:
-        con.close()
+    # Both backends: nothing points at a missing row, and no page was stored half (a page and what was
+    # read on it are one transaction). SQLite's file is also checked page by page.
+    assert consistency_problems(db) == []
+    path = sqlite_path(db)
+    if path is not None:
+        con = sqlite3.connect(path)
+        try:
+            assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+        finally:
+            con.close()
 
     chaos_free.set_failures(None)
     done = sw(*crawl_args(chaos_free, db, "--quiet"), home=tmp_path)
@@ -241,11 +245,12 @@ def _targets(db: str, run_id: int) -> list[Any]:
         return Store(database).run_targets(run_id)
 
 
-# -- an ad-hoc check while the nightly crawl writes the same SQLite file -------------------------------
+# -- an ad-hoc check while the nightly crawl writes the same database ---------------------------------
 
 
+@pytest.mark.stores_data
 def test_adhoc_check_while_the_nightly_crawl_writes(chaos_free: Storefront, tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'shared.db'}"
+    db = db_url_for(tmp_path, "shared.db")
     chaos_free.set_failures("slow=1:ms=60")
     env = {**os.environ, "STOREWATCH_HOME": str(tmp_path)}
     crawl = subprocess.Popen([*STOREWATCH, *crawl_args(chaos_free, db, "--quiet")], cwd=ROOT, env=env,
@@ -333,8 +338,9 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", str(mount)], check=False)
 
 
-def test_a_full_disk_while_writing_the_report_fails_cleanly(day1: Path, tiny_disk: Path, tmp_path: Path) -> None:
-    db = copy_db(day1, tmp_path / "r.db")
+@pytest.mark.stores_data
+def test_a_full_disk_while_writing_the_report_fails_cleanly(day1: str, tiny_disk: Path, tmp_path: Path) -> None:
+    db = copy_db(day1, tmp_path, "r.db")
     done = sw("report", "--config", str(WATCHLIST), "--db", db, home=tiny_disk, timeout=120)
     assert done.returncode != 0
     assert "Traceback" not in done.stderr and ("No space" in done.stderr or "space" in done.stderr.lower()), \
@@ -343,10 +349,11 @@ def test_a_full_disk_while_writing_the_report_fails_cleanly(day1: Path, tiny_dis
     assert not [p for p in tiny_disk.rglob("*.html")]
 
 
-def test_a_file_size_limit_while_writing_the_report_fails_cleanly(day1: Path, tmp_path: Path) -> None:
-    """The same through RLIMIT_FSIZE (no mount needed): no file may grow past 2 KiB (here SQLite's
-    shared-memory file is the first to hit it)."""
-    db = copy_db(day1, tmp_path / "limit.db")
+@pytest.mark.stores_data
+def test_a_file_size_limit_while_writing_the_report_fails_cleanly(day1: str, tmp_path: Path) -> None:
+    """The same through RLIMIT_FSIZE (no mount needed): no file may grow past 2 KiB (on SQLite its
+    shared-memory file is the first to hit it, on PostgreSQL the report)."""
+    db = copy_db(day1, tmp_path, "limit.db")
 
     def limit() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
@@ -381,6 +388,7 @@ def test_markup_in_scraped_text_is_escaped_in_html_email_and_chat(tmp_path: Path
     assert "<script>alert" not in html_part and "<img src=x" not in html_part
 
 
+@pytest.mark.stores_data
 def test_planted_secrets_never_appear_in_logs_reports_or_json(chaos_free: Storefront, tmp_path: Path) -> None:
     config = tmp_path / "secret.toml"
     config.write_text(WATCHLIST.read_text(encoding="utf-8").replace("[report]", """[email]
@@ -395,7 +403,7 @@ recipients = ["me@localhost"]
 [report]""").replace("max_robot_checks = 1000", 'max_robot_checks = 1000\nproxies_env = "SW_TEST_PROXIES"'),
         encoding="utf-8")
     env = {"SW_TEST_SMTP_PASSWORD": SECRET, "SW_TEST_PROXIES": f"http://user:{SECRET}@127.0.0.1:9"}
-    db = f"sqlite:///{tmp_path / 's.db'}"
+    db = db_url_for(tmp_path, "s.db")
     home = tmp_path / "home"
     outputs = [
         sw("crawl", "--config", str(config), "--base-url", chaos_free.url, "--db", db, "--json", "--verbose",
@@ -410,9 +418,13 @@ recipients = ["me@localhost"]
     for path in home.rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
-    assert SECRET.encode() not in (tmp_path / "s.db").read_bytes()
+    assert not [v for v in all_values(db) if SECRET in v]
+    path = sqlite_path(db)
+    if path is not None:  # freed pages too
+        assert SECRET.encode() not in path.read_bytes()
 
 
+@pytest.mark.sqlite_only("the permissions of the SQLite file storewatch creates (PostgreSQL keeps its own files)")
 def test_the_data_directory_and_database_are_user_only(chaos_free: Storefront, tmp_path: Path) -> None:
     home = tmp_path / "fresh" / "home"
     old = os.umask(0o022)

@@ -33,6 +33,9 @@ from tests.stored_runs import (
     start_run,
 )
 
+# Tests here store data through db_url_for: the PostgreSQL pass runs this module too.
+pytestmark = pytest.mark.stores_data
+
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:

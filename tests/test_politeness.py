@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ import pytest
 from crawler.db import open_database
 from crawler.store import Store
 from fixtures.storefront import Storefront, catalog
+from tests.conftest import db_url_for
 
 ROOT = Path(__file__).resolve().parent.parent
 TRUTH = catalog.load("day1")
@@ -52,18 +53,21 @@ def watchlist(products: list[Any], *, fetch: str = "http", postcodes: dict[str, 
 
 
 def crawl(tmp_path: Path, base_url: str, toml: str, *args: str, env: dict[str, str] | None = None,
-          name: str = "run") -> tuple[dict[str, Any], Store, subprocess.CompletedProcess]:
-    """`storewatch crawl` in a fresh process; its JSON summary and the store it wrote."""
+          name: str = "run", closer: Callable[[Store], Any]) -> tuple[dict[str, Any], Store, subprocess.CompletedProcess]:
+    """`storewatch crawl` in a fresh process; its JSON summary and the store it wrote (handed to
+    `closer`, which closes it when the test is done)."""
     config = tmp_path / f"{name}.toml"
     config.write_text(toml, encoding="utf-8")
-    db_url = f"sqlite:///{tmp_path}/{name}.db"
+    db_url = db_url_for(tmp_path, f"{name}.db")
     cmd = [sys.executable, "-c", "from crawler.cli import entry; entry()", "crawl", "--config", str(config),
            "--base-url", base_url, "--db", db_url, "--json", *args]
     proc = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=ROOT, timeout=120,
                           env={**os.environ, "STOREWATCH_HOME": str(tmp_path / "home"), **(env or {})})
     assert proc.returncode in (0, 3), proc.stderr[-3000:]
     summary = json.loads(proc.stdout[proc.stdout.index("{"):])
-    return summary, Store(open_database(db_url)), proc
+    store = Store(open_database(db_url))
+    closer(store)
+    return summary, store, proc
 
 
 class CountingProxy:
@@ -132,13 +136,14 @@ def proxies() -> Iterator[tuple[CountingProxy, CountingProxy]]:
 
 
 # -- tests -------------------------------------------------------------------------------------------------
+@pytest.mark.stores_data
 def test_robot_check_cap_stops_one_marketplace_and_others_continue(storefront_reset: Storefront,
-                                                                   tmp_path: Path) -> None:
+                                                                   tmp_path: Path, store_closer: Any) -> None:
     us, de = US[:4], DE[:4]
     storefront_reset.set_failures(",".join(f"robot=1:path=/dp/{p.asin}" for p in us))
     before = len(storefront_reset.request_log)
     summary, store, _ = crawl(tmp_path, storefront_reset.url,
-                              watchlist(us + de, retries=1, max_robot_checks=2))
+                              watchlist(us + de, retries=1, max_robot_checks=2), closer=store_closer)
     asked = [path for _, path, _, _ in storefront_reset.request_log[before:]]
     us_asked = [p for p in asked if any(t.asin in p for t in us)]
     assert len(us_asked) == 2, us_asked  # the cap: two robot checks, then the marketplace is not asked
@@ -161,11 +166,12 @@ class TimedStorefront(Storefront):
         return out
 
 
-def test_marketplaces_crawl_in_parallel_one_request_at_a_time_each(tmp_path: Path) -> None:
+@pytest.mark.stores_data
+def test_marketplaces_crawl_in_parallel_one_request_at_a_time_each(tmp_path: Path, store_closer: Any) -> None:
     us, de = US[:3], DE[:3]
     market = {f"/dp/{p.asin}": p.marketplace for p in us + de}
     with TimedStorefront(latency_ms=150) as sf:
-        summary, _, _ = crawl(tmp_path, sf.url, watchlist(us + de))
+        summary, _, _ = crawl(tmp_path, sf.url, watchlist(us + de), closer=store_closer)
         spans = {m: sorted((a, b) for a, b, path in sf.timing if market.get(path.split("?")[0]) == m)
                  for m in ("us", "de")}
     assert summary["counts"]["outcomes"]["product"] == {"ok": 6}
@@ -176,11 +182,13 @@ def test_marketplaces_crawl_in_parallel_one_request_at_a_time_each(tmp_path: Pat
     assert overlap, "the two marketplaces were crawled one after the other, not in parallel slots"
 
 
+@pytest.mark.stores_data
 def test_proxies_rotate_per_request_and_credentials_never_show(storefront: Storefront, tmp_path: Path,
-                                                               proxies: tuple[CountingProxy, CountingProxy]) -> None:
+                                                               proxies: tuple[CountingProxy, CountingProxy],
+                                                               store_closer: Any) -> None:
     plain, authed = proxies
     summary, _, proc = crawl(tmp_path, storefront.url, watchlist(US[:4], proxies_env="TEST_PROXIES"),
-                                 "--verbose", env={"TEST_PROXIES": f"{plain.url}, {authed.url}"})
+                                 "--verbose", env={"TEST_PROXIES": f"{plain.url}, {authed.url}"}, closer=store_closer)
     assert summary["counts"]["outcomes"]["product"] == {"ok": 4}
     assert len(plain.requests) >= 2 and len(authed.requests) >= 2, (plain.requests, authed.requests)
     assert abs(len(plain.requests) - len(authed.requests)) <= 1  # round-robin
@@ -190,13 +198,16 @@ def test_proxies_rotate_per_request_and_credentials_never_show(storefront: Store
     assert "***@127.0.0.1" in proc.stderr  # the log names the proxy, masked
 
 
+@pytest.mark.stores_data
 def test_postcode_is_set_by_the_address_change_and_changes_what_us_filter_shows(storefront_reset: Storefront,
-                                                                               tmp_path: Path) -> None:
+                                                                               tmp_path: Path, store_closer: Any) -> None:
     flt = TRUTH.by_key("us-filter")
     before = len(storefront_reset.request_log)
-    _, home, _ = crawl(tmp_path, storefront_reset.url, watchlist([flt]), name="home")
-    _, far, _ = crawl(tmp_path, storefront_reset.url, watchlist([flt], postcodes={"us": "96001"}), name="far")
-    _, none, _ = crawl(tmp_path, storefront_reset.url, watchlist([flt], postcodes={"us": "99501"}), name="none")
+    _, home, _ = crawl(tmp_path, storefront_reset.url, watchlist([flt]), name="home", closer=store_closer)
+    _, far, _ = crawl(tmp_path, storefront_reset.url, watchlist([flt], postcodes={"us": "96001"}), name="far",
+                      closer=store_closer)
+    _, none, _ = crawl(tmp_path, storefront_reset.url, watchlist([flt], postcodes={"us": "99501"}), name="none",
+                       closer=store_closer)
     posts = [p for m, p, _, _ in storefront_reset.request_log[before:] if m == "POST"]
     assert len(posts) == 2 and all("address-change" in p for p in posts)
     expected = catalog.load("day1", "96001").products[flt.asin]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -27,8 +26,11 @@ from crawler.records import Outcome
 from crawler.store import Store
 from fixtures.storefront import Storefront
 from monitors.base import Alert, Lifecycle, SubjectKind
+from tests.conftest import db_url_for
+from tests.databases import copy_database
 
 WATCHLIST = Path(__file__).resolve().parent.parent / "fixtures" / "storefront" / "watchlist.toml"
+pytestmark = pytest.mark.stores_data  # on the selected backend (db_url_for), PostgreSQL included
 # Each crawl runs in its own process (a Twisted reactor starts once per process).
 _SCRIPT = Path(sys.executable).with_name("storewatch")
 STOREWATCH = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-c", "from crawler.cli import entry; entry()"]
@@ -185,14 +187,10 @@ class Day:
 class Scenario:
     """One database crawled day after day from the storefront, monitored after each crawl."""
 
-    def __init__(self, sf: Storefront, path: Path, home: Path) -> None:
-        self.sf, self.path, self.home = sf, path, home
+    def __init__(self, sf: Storefront, url: str, home: Path) -> None:
+        self.sf, self.url, self.home = sf, url, home
         self.config = load_config(WATCHLIST)
         self.days: list[Day] = []
-
-    @property
-    def url(self) -> str:
-        return f"sqlite:///{self.path}"
 
     def crawl(self, scenario: str, failures: str | None = None) -> Day:
         self.sf.set_scenario(scenario)
@@ -217,14 +215,8 @@ class Scenario:
         self.days.append(day)
         return day
 
-    def copy(self, path: Path) -> Scenario:
-        src, dst = sqlite3.connect(self.path), sqlite3.connect(path)
-        try:
-            src.backup(dst)
-        finally:
-            src.close()
-            dst.close()
-        other = Scenario(self.sf, path, self.home)
+    def copy(self, url: str) -> Scenario:
+        other = Scenario(self.sf, copy_database(self.url, url), self.home)
         other.days = list(self.days)
         return other
 
@@ -242,10 +234,10 @@ def storefront_server() -> Iterator[Storefront]:
 def scenarios(storefront_server: Storefront, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Scenario]:
     """day1 -> day2 -> day3; day1 -> day1 again; day1 -> day1 with 20 % robot checks."""
     tmp = tmp_path_factory.mktemp("scenarios")
-    main = Scenario(storefront_server, tmp / "main.db", tmp / "home")
+    main = Scenario(storefront_server, db_url_for(tmp, "main.db"), tmp / "home")
     main.crawl("day1")
-    unchanged = main.copy(tmp / "unchanged.db")
-    robots = main.copy(tmp / "robots.db")
+    unchanged = main.copy(db_url_for(tmp, "unchanged.db"))
+    robots = main.copy(db_url_for(tmp, "robots.db"))
     main.crawl("day2")
     main.crawl("day3")
     unchanged.crawl("day1")

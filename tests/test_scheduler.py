@@ -38,10 +38,12 @@ from crawler.config import ConfigError, load_config
 from crawler.scheduler import TABLE_NAME, Scheduler, build_scheduler, crontab_trigger, run_once
 from tests.conftest import db_url_for
 
+# Tests here store data through db_url_for: the PostgreSQL pass runs this module too.
+pytestmark = pytest.mark.stores_data
+
 ROOT = Path(__file__).resolve().parent.parent
 
 TARGET = "tests.test_scheduler:record_call"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TERMINAL = (EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, EVENT_JOB_ERROR)
 
 # The job function the real scheduler calls by reference (as it would call crawler.cycle:run_cycle).
@@ -355,23 +357,12 @@ def test_shutdown_waits_for_the_running_job_and_keeps_a_queued_one_due(
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """The job store's database: a SQLite file, or a PostgreSQL schema of its own (other test runs
+    may share the server)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import OperationalError
-
-    engine = create_engine(PG_URL)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP TABLE IF EXISTS {TABLE_NAME}"))
-    except OperationalError as e:
-        engine.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {str(e).splitlines()[0]}")
-    yield PG_URL
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP TABLE IF EXISTS {TABLE_NAME}"))
-    engine.dispose()
+    yield request.getfixturevalue("pg_db_url")
 
 
 def stored_jobs(url: str) -> dict[str, float]:

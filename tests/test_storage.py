@@ -13,12 +13,11 @@ import stat
 import subprocess
 import sys
 import threading
-import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -47,39 +46,29 @@ from crawler.records import (
 )
 from crawler.store import PageSave, Store
 from monitors.base import Alert, Lifecycle, Severity, SubjectKind
+from tests.conftest import pg_schema
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("STOREWATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 DAY = datetime(2026, 3, 1, 6, 30, 15, 123456, tzinfo=UTC)
 
 
 # -- fixtures ----------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def pg_admin() -> Iterator[object]:
-    psycopg = pytest.importorskip("psycopg")
-    plain = PG_URL.replace("+psycopg", "")
-    try:
-        conn = psycopg.connect(plain, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {plain}: {str(exc).strip()}")
-    yield conn
-    conn.close()
+@contextmanager
+def database(request: pytest.FixtureRequest, directory: Path) -> Iterator[str]:
+    """A fresh database on the backend the test is parametrized with."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{directory / 'storewatch.db'}"
+        return
+    with pg_schema(request.getfixturevalue("pg_server")) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'storewatch.db'}"
-        return
-    admin = request.getfixturevalue("pg_admin")
-    schema = f"sw_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{PG_URL}?options={quote(f'-csearch_path={schema}')}"
-    finally:
-        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with database(request, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -610,8 +599,8 @@ def test_plain_postgresql_urls_use_psycopg_3() -> None:
     assert make_engine("postgresql://u@localhost/sw").dialect.driver == "psycopg"
 
 
-def test_alembic_command_line_uses_the_packaged_config(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
+def test_alembic_command_line_uses_the_packaged_config(db_url: str, tmp_path: Path) -> None:
+    url = db_url
     open_database(url).close()
     ini = ROOT / "crawler" / "migrations" / "alembic.ini"
     env = {**os.environ, "STOREWATCH_DB": url}
@@ -634,8 +623,8 @@ def test_alembic_command_line_uses_the_packaged_config(tmp_path: Path) -> None:
     assert migrations.head_revision() in alembic("current").stdout
 
 
-def test_opening_an_up_to_date_database_does_not_load_alembic(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'fast.db'}"
+def test_opening_an_up_to_date_database_does_not_load_alembic(db_url: str) -> None:
+    url = db_url
     open_database(url).close()
     code = (
         "import sys; from crawler.db import SchemaTooNewError, make_engine, open_database; open_database(sys.argv[1]).close(); "
@@ -805,11 +794,12 @@ _opt_int = st.none() | st.integers(0, 2**31 - 1)
 _strings = st.lists(_text, max_size=4).map(tuple)
 
 
-@pytest.fixture(scope="module")
-def sqlite_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    db = open_database(f"sqlite:///{tmp_path_factory.mktemp('prop') / 'p.db'}")
-    yield Store(db)
-    db.close()
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def any_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    with database(request, tmp_path_factory.mktemp("prop")) as url:
+        db = open_database(url)
+        yield Store(db)
+        db.close()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -863,8 +853,8 @@ def sqlite_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
         redirected_to=_opt_text,
     )
 )
-def test_any_snapshot_round_trips(sqlite_store: Store, snap: ProductSnapshot) -> None:
-    run = sqlite_store.start_run("property", [snap.marketplace])
-    sqlite_store.save_product(run, snap)
-    [loaded] = sqlite_store.run_products(run)
+def test_any_snapshot_round_trips(any_store: Store, snap: ProductSnapshot) -> None:
+    run = any_store.start_run("property", [snap.marketplace])
+    any_store.save_product(run, snap)
+    [loaded] = any_store.run_products(run)
     assert loaded == snap and loaded.missing == snap.missing

@@ -53,7 +53,7 @@ def crawl(
 
         summary = run_distributed(cfg, redis_url=distributed, db_url=db, base_url=base_url,
                                   marketplaces=marketplace, own_only=own_only, lease=lease_seconds,
-                                  progress=not (quiet or json_out))
+                                  progress=not (quiet or json_out), fetch=fetch)
     else:
         summary = run_watchlist(cfg, base_url=base_url, db_url=db, marketplaces=marketplace,
                                 own_only=own_only, progress=not (quiet or json_out), verbose=verbose,

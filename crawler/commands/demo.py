@@ -26,6 +26,8 @@ def demo(
                                              "login) to send the report to you@localhost.")] = None,
     base_url: Annotated[str | None, typer.Option("--base-url", help="An offline storefront already running "
                                                  "(python -m fixtures.storefront) instead of the embedded one.")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Store in this database (e.g. an empty PostgreSQL "
+                                           "one) instead of demo.db in the demo's folder.")] = None,
 ) -> None:
     """Crawl the offline storefront on day 1 and day 2, run the monitors, write and mail the report."""
     from rich.console import Console
@@ -41,7 +43,7 @@ def demo(
     for leftover in home.glob("demo.db*"):
         leftover.unlink()
     os.environ["STOREWATCH_HOME"] = str(home)  # reports, outbox and evidence stay in the demo's folder
-    db_url = f"sqlite:///{home / 'demo.db'}"
+    db_url = db or f"sqlite:///{home / 'demo.db'}"
     config_path = home / "demo-watchlist.toml"
     config_path.write_text(demo_watchlist(language, smtp), encoding="utf-8")
     started = time.monotonic()

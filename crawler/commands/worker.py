@@ -23,6 +23,10 @@ def worker(
                                          "(with jitter and AutoThrottle; 0 only for a local storefront).")] = 3.0,
     max_idle: Annotated[float, typer.Option("--max-idle-seconds", help="Exit after this many seconds "
                                             "without work (default: never).")] = 0,
+    browser_path: Annotated[str | None, typer.Option("--browser-path", help="The Chromium for pages read in "
+                                                     "a browser (default: found as `crawl` finds it).")] = None,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Start no browser: pages that need one end "
+                                             "with outcome http_error, naming the fix.")] = False,
     stop: Annotated[bool, typer.Option("--stop", help="Tell every running worker to stop, then exit.")] = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -35,10 +39,12 @@ def worker(
         request_stop(redis)
         return
     from crawler.db import open_database
-    from crawler.worker import run_worker
+    from crawler.worker import find_worker_browser, run_worker
 
     open_database(db).close()  # fail early, with storewatch's message, on a bad or unreachable database
-    stats = run_worker(redis, db, name, delay=delay, max_idle=max_idle, log_level="INFO" if verbose else "ERROR")
+    chromium = None if no_browser else find_worker_browser(browser_path)
+    stats = run_worker(redis, db, name, delay=delay, max_idle=max_idle, log_level="INFO" if verbose else "ERROR",
+                       browser_path=chromium)
     if verbose:
         print_json({k: v for k, v in stats.items() if isinstance(v, int | float | str)})
 
