@@ -75,20 +75,24 @@ class Coordinator:
 
     # -- seeding --------------------------------------------------------------------------------------
 
-    def seed(self, store: Any, run_id: int, targets: Any, postcodes: dict[str, str] | None = None) -> int:
+    def seed(self, store: Any, run_id: int, targets: Any, postcodes: dict[str, str] | None = None,
+             politeness: dict[str, int] | None = None) -> int:
         """Create the run's pending targets and queue their requests; the number of targets.
-        `postcodes`: marketplace -> delivery postcode, set by each worker before that marketplace's pages."""
+        `postcodes`: marketplace -> delivery postcode, set by each worker before that marketplace's pages.
+        `politeness`: the run's {"retries", "robot_cap"} (see `run_politeness`); workers' own defaults without."""
         postcodes = dict(postcodes or {})
+        politeness = dict(politeness or {})
         self.spider.products, self.spider.searches, self.spider.lists = (
             list(targets.products), list(targets.searches), list(targets.lists))
         seen = self._dupefilter_cls(self.redis, _seen_key(run_id))
         fresh = [r.replace(dont_filter=False) for r in self.spider.all_requests()]
         fresh = [r for r in fresh if not seen.request_seen(r)]  # the same page twice: one target
-        remember_how(store, run_id, postcodes, fresh)
+        remember_how(store, run_id, postcodes, fresh, politeness)
         ids = store.add_pending_targets(run_id, [_row(r) for r in fresh])
         for target_id, request in zip(ids, fresh, strict=True):
             market = request.meta["marketplace"]
-            request.meta[SW_META] = {"run": run_id, "target": target_id, "postcode": postcodes.get(market)}
+            request.meta[SW_META] = {"run": run_id, "target": target_id, "postcode": postcodes.get(market),
+                                     **politeness}
             self.requests[target_id] = request
             self.queue.push(request)
         log.info("run %s: %s targets queued", run_id, len(ids))
@@ -184,7 +188,7 @@ def run_distributed(cfg: Any, *, redis_url: str, db_url: str | None, base_url: s
     coordinator = Coordinator(redis_url, db_url, lease=lease)
     with storage(db_url) as s:
         run_id = begin_run(s.store, "own" if own_only else "crawl", markets, cfg.name)
-        total = coordinator.seed(s.store, run_id, targets, postcodes)
+        total = coordinator.seed(s.store, run_id, targets, postcodes, run_politeness(cfg))
         report = _progress_printer(total) if progress else None
         return coordinator.wait(s.store, run_id, timeout=timeout, progress=report)
 
@@ -213,20 +217,28 @@ def _how_key(kind: str, marketplace: str, key: str) -> str:
     return f"{kind}:{marketplace}:{key}"
 
 
-def remember_how(store: Any, run_id: int, postcodes: dict[str, str], requests: list[Any]) -> None:
-    """Keep the run's postcodes and its targets' non-default fetch modes with the run."""
+def run_politeness(cfg: Any) -> dict[str, int]:
+    """What a worker takes from the watchlist with each request: retries and the robot-check cap (its
+    delay and proxies are the worker machine's own: `storewatch worker --delay / --proxies-env`)."""
+    return {"retries": cfg.politeness.retries, "robot_cap": cfg.politeness.max_robot_checks}
+
+
+def remember_how(store: Any, run_id: int, postcodes: dict[str, str], requests: list[Any],
+                 politeness: dict[str, int] | None = None) -> None:
+    """Keep the run's postcodes, politeness and its targets' non-default fetch modes with the run."""
     fetch = {}
     for r in requests:
         row, mode = _row(r), r.meta["target"].fetch
         if mode != "http":
             fetch[_how_key(row["kind"], row["marketplace"], row["key"])] = mode
     counts = store.run(run_id).counts or {}
-    store.set_run_counts(run_id, {**counts, HOW_KEY: {"postcodes": postcodes, "fetch": fetch}})
+    how = {"postcodes": postcodes, "fetch": fetch, "politeness": dict(politeness or {})}
+    store.set_run_counts(run_id, {**counts, HOW_KEY: how})
 
 
 def _rebuild(spider: Any, run_id: int, row: Any, how: dict[str, Any]) -> Any:
     """The request for a stored pending target (kind, marketplace, key, page, url), fetched as the run
-    said (`how`: the postcodes and fetch modes `remember_how` kept)."""
+    said (`how`: the postcodes, politeness and fetch modes `remember_how` kept)."""
     from urllib.parse import urlsplit
 
     from spiders.base import ProductTarget
@@ -246,7 +258,7 @@ def _rebuild(spider: Any, run_id: int, row: Any, how: dict[str, Any]) -> Any:
         request = next(spider.list_requests(ListTarget(row.url, row.marketplace, base_url, 1, fetch=fetch)))
         request.meta["page"] = row.page
     postcode = (how.get("postcodes") or {}).get(row.marketplace)
-    request.meta[SW_META] = {"run": run_id, "target": row.id, "postcode": postcode}
+    request.meta[SW_META] = {"run": run_id, "target": row.id, "postcode": postcode, **(how.get("politeness") or {})}
     return request
 
 

@@ -27,8 +27,12 @@ class BlockLedger:
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
+        self.caps: dict[str, int] = {}  # marketplace -> the cap its current run asked for (workers)
         self.blocked: dict[str, int] = {}
         self.stopped: dict[str, str] = {}
+
+    def cap_for(self, market: str) -> int:
+        return self.caps.get(market, self.cap)
 
     def note(self, request: Any, response: Any) -> tuple[Any, str] | None:
         """Look at an answer once; the finding is kept in `meta["storewatch_block"]` for the middleware."""
@@ -42,14 +46,19 @@ class BlockLedger:
         if found is not None and found[0].value == "blocked":
             market = request.meta.get("marketplace", "?")
             self.blocked[market] = self.blocked.get(market, 0) + 1
-            if self.blocked[market] >= self.cap:
-                self.stopped[market] = f"{STOPPED}: {self.cap} robot checks in {market}"
+            cap = self.cap_for(market)
+            if self.blocked[market] >= cap:
+                self.stopped[market] = f"{STOPPED}: {cap} robot checks in {market}"
         return found
 
-    def forget(self, market: str) -> None:
-        """Start `market`'s count again (a distributed worker's next run of it)."""
+    def forget(self, market: str, cap: int | None = None) -> None:
+        """Start `market`'s count again (a distributed worker's next run of it), with that run's cap."""
         self.blocked.pop(market, None)
         self.stopped.pop(market, None)
+        if cap is None:
+            self.caps.pop(market, None)
+        else:
+            self.caps[market] = cap
 
 
 def ledger(crawler: Any) -> BlockLedger:

@@ -39,7 +39,6 @@ class BlockRetryMiddleware:
         self.max_retries = max_retries
         self.max_delay = max_delay
         self.ledger = ledger(crawler)  # robot checks per marketplace, counted in the download handler
-        self.cap = self.ledger.cap
         self.warned: set[str] = set()
 
     @classmethod
@@ -73,7 +72,8 @@ class BlockRetryMiddleware:
             if market not in self.warned:
                 self.warned.add(market)
                 logger.warning(
-                    "%s robot checks in marketplace %s: it is not asked again in this run", self.cap, market
+                    "%s robot checks in marketplace %s: it is not asked again in this run",
+                    self.ledger.cap_for(market), market
                 )
             self._stop_queued(request.meta.get("download_slot"), market)
             return response
@@ -81,11 +81,13 @@ class BlockRetryMiddleware:
             request,
             spider=self.crawler.spider,
             reason=f"blocked: {reason}",
-            max_retry_times=self.max_retries,
+            # a distributed run's own `retries` (crawler.worker sets it per request), else the crawl's
+            max_retry_times=request.meta.get("max_retry_times", self.max_retries),
             stats_base_key="storefront/block_retry",
         )
         if retry is None:
-            logger.warning("still blocked after %s retries: %s (%s)", self.max_retries, request.url, reason)
+            logger.warning("still blocked after %s retries: %s (%s)",
+                           request.meta.get("max_retry_times", self.max_retries), request.url, reason)
             return response
         return retry
 
@@ -107,7 +109,8 @@ class BlockRetryMiddleware:
         queue.clear()
         for _, deferred in waiting:
             self.stats.inc_value(f"storefront/stopped/{market}")
-            deferred.errback(Failure(MarketplaceStopped(f"{STOPPED}: {self.cap} robot checks in {market}")))
+            cap = self.ledger.cap_for(market)
+            deferred.errback(Failure(MarketplaceStopped(f"{STOPPED}: {cap} robot checks in {market}")))
 
     def _back_off(self, request: Request) -> None:
         """Double the marketplace's delay (at least 5 s, at most BLOCK_MAX_DELAY) after a robot check."""

@@ -52,7 +52,14 @@ META: dict[str, Any] = {
     "playwright": lambda v: v is True,
     "playwright_page_goto_kwargs": lambda v: v == {"wait_until": "domcontentloaded"},
 }
-SW_KEYS = {"run": _int, "target": _int, "postcode": lambda v: v is None or _str(v)}
+SW_KEYS = {
+    "run": _int,
+    "target": _int,
+    "postcode": lambda v: v is None or _str(v),
+    # the run's politeness.retries and max_robot_checks (within the limits the config allows)
+    "retries": lambda v: _int(v) and 0 <= v <= 10,
+    "robot_cap": lambda v: _int(v) and v >= 1,
+}
 
 
 def dumps(request: dict[str, Any]) -> bytes:
@@ -152,7 +159,7 @@ def _check(data: Any) -> None:
         elif key == "storewatch":
             if not isinstance(value, dict) or set(value) - set(SW_KEYS) or not all(
                     SW_KEYS[k](v) for k, v in value.items()) or not {"run", "target"} <= set(value):
-                refuse("meta 'storewatch' is not {run, target, postcode}")
+                refuse("meta 'storewatch' is not {run, target, postcode, retries, robot_cap}")
         elif key not in META or not META[key](value):
             refuse(f"meta {key!r} is not a key or value storewatch queues")
 

@@ -83,16 +83,18 @@ class WorkerSpider(WatchlistSpider):
         market = request.meta.get("marketplace")
         if sw is None or market is None:
             return request
+        if "retries" in sw:
+            request.meta["max_retry_times"] = sw["retries"]  # read by Scrapy's retries and ours
         postcode = sw.get("postcode")
         wanted = (sw["run"], postcode)
         before = self.located.get(market)
         if before == wanted:
             return request
         self.located[market] = wanted
-        if before is not None and before[0] != sw["run"]:
+        if before is None or before[0] != sw["run"]:
             from crawler.guarded_handler import ledger
 
-            ledger(self.crawler).forget(market)
+            ledger(self.crawler).forget(market, sw.get("robot_cap"))
         if before is not None and before[1] != postcode:
             self.forget_location(market)
         if postcode is None:
@@ -130,6 +132,8 @@ class WorkerSpider(WatchlistSpider):
             if sw is not None:
                 if isinstance(out, Request):
                     out.meta.setdefault(SW_META, sw)  # the offers panel belongs to its product's target
+                    if "retries" in sw:
+                        out.meta.setdefault("max_retry_times", sw["retries"])
                 elif isinstance(out, dict):
                     out[SW_META] = sw
             yield out
@@ -363,7 +367,8 @@ NO_BROWSER = "install Chromium on it (apt-get install -y chromium) and restart i
 
 
 def worker_settings(redis_url: str, db_url: str, name: str, *, delay: float = 3.0, max_idle: float = 0,
-                    log_level: str = "ERROR", browser_path: str | None = None) -> dict[str, Any]:
+                    log_level: str = "ERROR", browser_path: str | None = None,
+                    proxies: tuple[str, ...] = ()) -> dict[str, Any]:
     """The crawl settings of `crawler.settings` plus the Redis scheduler, the claim middleware and the
     distributed pipeline. `browser_path`: the Chromium to install for browser pages (None: no browser)."""
     from crawler.marketplaces import MARKETPLACES
@@ -378,6 +383,7 @@ def worker_settings(redis_url: str, db_url: str, name: str, *, delay: float = 3.
         log_level=log_level,
         browser=browser_path is not None,
         browser_path=browser_path,
+        proxies=proxies,
         DOWNLOAD_DELAY=slot_delay,
         AUTOTHROTTLE_ENABLED=delay > 0,
         AUTOTHROTTLE_START_DELAY=max(delay, 0.1),
@@ -424,7 +430,8 @@ def find_worker_browser(browser_path: str | None = None) -> str | None:
 
 
 def run_worker(redis_url: str, db_url: str, name: str | None = None, *, delay: float = 3.0,
-               max_idle: float = 0, log_level: str = "ERROR", browser_path: str | None = None) -> dict[str, Any]:
+               max_idle: float = 0, log_level: str = "ERROR", browser_path: str | None = None,
+               proxies: tuple[str, ...] = ()) -> dict[str, Any]:
     """Work until stopped (SIGTERM, the Redis stop key, or `max_idle` seconds without work); the stats.
     `browser_path`: the Chromium for browser pages (see `find_worker_browser`), None for none."""
     from scrapy.core.engine import ExecutionEngine
@@ -434,7 +441,7 @@ def run_worker(redis_url: str, db_url: str, name: str | None = None, *, delay: f
     # second, so a worker picks up new or re-queued work (and work it handed back) quickly.
     ExecutionEngine._SLOT_HEARTBEAT_INTERVAL = 0.25
     settings = worker_settings(redis_url, db_url, name or default_name(), delay=delay, max_idle=max_idle,
-                               log_level=log_level, browser_path=browser_path)
+                               log_level=log_level, browser_path=browser_path, proxies=proxies)
     process = CrawlerProcess({"LOG_INSTALL_ROOT_HANDLER": log_level != "NONE", **settings})
     if log_level in ("NONE", "ERROR"):
         logging.getLogger("scrapy").setLevel(logging.ERROR)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -125,21 +126,37 @@ def test_workers_read_script_rendered_fields_in_the_browser_with_the_postcode(
     assert address_changes(storefront, before) == 1
 
 
-def test_a_long_running_worker_counts_robot_checks_per_run(storefront_reset: Storefront, redis_url, pg_db_url,
-                                                           tmp_path: Path) -> None:
+def test_a_long_running_worker_counts_robot_checks_per_run_with_the_runs_cap_and_retries(
+        storefront_reset: Storefront, redis_url, pg_db_url, tmp_path: Path) -> None:
+    from tests.test_politeness import CountingProxy
+
     us = [p for p in TRUTH.products.values() if p.marketplace == "us"][:4]
-    worker = start_worker("long", pg_db_url, tmp_path)
+    # the worker machine's own proxies, from its environment, with credentials
+    proxy = CountingProxy("agent", "s3cret-proxy-pass")
+    worker = start_worker("long", pg_db_url, tmp_path, "--proxies-env", "SW_WORKER_PROXIES",
+                          environ={"SW_WORKER_PROXIES": proxy.url})
     try:
-        # every us product page is a robot check: 3 tries each reach the cap of 10, us stops for the run
+        # every us product page is a robot check. The watchlist says no retries and a cap of 3 (the
+        # worker's own defaults, 2 retries and a cap of 10, would ask 10 times): 3 pages asked once
+        # each, then us stops for the run and the 4th page is never asked.
         storefront_reset.set_failures(",".join(f"robot=1:path=/dp/{p.asin}" for p in us))
-        blocked = run(tmp_path, storefront_reset, pg_db_url, watchlist([(p, None) for p in us]), "blocked")
+        before = len(storefront_reset.request_log)
+        strict = watchlist([(p, None) for p in us]) + "max_robot_checks = 3\n"
+        blocked = run(tmp_path, storefront_reset, pg_db_url, strict, "blocked")
         assert {r.outcome for r in targets(pg_db_url, blocked["run_id"])} == {"blocked"}
+        asked = [path for _, path, _, _ in storefront_reset.request_log[before:] if path.startswith("/dp/")]
+        assert len(asked) == 3 and len(set(asked)) == 3, asked
         storefront_reset.set_failures(None)
         # the next run starts with a fresh count, as a new crawl process would
         again = run(tmp_path, storefront_reset, pg_db_url, watchlist([(p, None) for p in us]), "again")
         assert {r.outcome for r in targets(pg_db_url, again["run_id"])} == {"ok"}
+        via_proxy = {urlsplit(r).path for r in proxy.requests}
+        assert {f"/dp/{p.asin}" for p in us} <= via_proxy and proxy.auth_seen and None not in proxy.auth_seen
     finally:
         from crawler.distributed import request_stop
 
         request_stop(redis_url)
-        assert finish(worker, 60)[0] == 0
+        code, _, err = finish(worker, 60)
+        proxy.close()
+        assert code == 0
+        assert "s3cret-proxy-pass" not in err

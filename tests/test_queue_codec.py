@@ -28,7 +28,8 @@ def first_requests() -> tuple[WorkerSpider, list[Any]]:
                           lists=[ListTarget("/gp/bestsellers/kitchen", "de", BASE, 1)])
     requests = spider.all_requests()
     for i, r in enumerate(requests):
-        r.meta[SW_META] = {"run": 7, "target": i + 1, "postcode": "10001" if i % 2 else None}
+        r.meta[SW_META] = {"run": 7, "target": i + 1, "postcode": "10001" if i % 2 else None,
+                           **({"retries": 0, "robot_cap": 3} if i % 2 else {})}
     return spider, requests
 
 
@@ -88,6 +89,8 @@ def _tampered(change: Any) -> bytes:
     (lambda tmp: _tampered(lambda d: d["meta"]["target"].update(kind="os.system")), "target"),
     (lambda tmp: _tampered(lambda d: d["meta"]["target"].update(extra=1)), "unknown fields ['extra']"),
     (lambda tmp: _tampered(lambda d: d["meta"]["storewatch"].update(run="1; DROP")), "storewatch"),
+    (lambda tmp: _tampered(lambda d: d["meta"]["storewatch"].update(retries=1000)), "storewatch"),
+    (lambda tmp: _tampered(lambda d: d["meta"]["storewatch"].update(robot_cap=0)), "storewatch"),
     (lambda tmp: b"{" + b" " * queue_codec.MAX_BYTES + b"}", "at most"),
 ])
 def test_anything_else_is_refused_with_its_reason(raw: Any, why: str, tmp_path: Path) -> None:

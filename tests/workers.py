@@ -24,13 +24,14 @@ def env(home: Path) -> dict[str, str]:
     return {**os.environ, "STOREWATCH_HOME": str(home), "PYTHONPATH": str(ROOT)}
 
 
-def start_worker(name: str, db: str, home: Path, *extra: str, browser: bool = False) -> subprocess.Popen:
+def start_worker(name: str, db: str, home: Path, *extra: str, browser: bool = False,
+                 environ: dict[str, str] | None = None) -> subprocess.Popen:
     """A worker process; `browser`: with the Chromium it finds (a second of start-up spent only where
-    a test reads pages in the browser)."""
+    a test reads pages in the browser); `environ`: variables added to its environment."""
     cmd = [sys.executable, "-m", "crawler.commands.worker", "worker", "--redis", REDIS_URL, "--db", db,
            "--name", name, "--delay", "0", *([] if browser else ["--no-browser"]), *extra]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**env(home), **(environ or {})}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     STARTED.append(proc)
     return proc
 

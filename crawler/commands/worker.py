@@ -27,6 +27,9 @@ def worker(
                                                      "a browser (default: found as `crawl` finds it).")] = None,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Start no browser: pages that need one end "
                                              "with outcome http_error, naming the fix.")] = False,
+    proxies_env: Annotated[str | None, typer.Option("--proxies-env", help="Environment variable holding this "
+                                                    "machine's proxy URLs, comma-separated (as the watchlist's "
+                                                    "politeness.proxies_env).")] = None,
     stop: Annotated[bool, typer.Option("--stop", help="Tell every running worker to stop, then exit.")] = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -39,12 +42,14 @@ def worker(
         request_stop(redis)
         return
     from crawler.db import open_database
+    from crawler.proxies import proxies_from_env
     from crawler.worker import find_worker_browser, run_worker
 
+    proxies = proxies_from_env(proxies_env)  # a malformed entry is a usage error before anything starts
     open_database(db).close()  # fail early, with storewatch's message, on a bad or unreachable database
     chromium = None if no_browser else find_worker_browser(browser_path)
     stats = run_worker(redis, db, name, delay=delay, max_idle=max_idle, log_level="INFO" if verbose else "ERROR",
-                       browser_path=chromium)
+                       browser_path=chromium, proxies=proxies)
     if verbose:
         print_json({k: v for k, v in stats.items() if isinstance(v, int | float | str)})
 
