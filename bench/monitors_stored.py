@@ -144,7 +144,8 @@ def build_db(url: str, n_asins: int, n_runs: int) -> tuple[Store, int]:
     return store, latest.id
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str]) -> int:
+    """0 when the goal is met, 1 when not (bench/run_all.py reads it)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("asins", nargs="?", type=int, default=10_000)
     ap.add_argument("runs", nargs="?", type=int, default=100)
@@ -185,7 +186,8 @@ def main(argv: list[str]) -> None:
         for key, count in sorted(by_key.items()):
             print(f"  {key}: {count:,}")
         store.db.close()
+        return 0 if total < GOAL_SECONDS else 1
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))

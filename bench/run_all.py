@@ -24,6 +24,7 @@ BENCHES: list[tuple[str, list[str], str]] = [
     ("parse", [], r"^median"),
     ("storage", [], r"^(bytes per snapshot|insert|OK|OVER)"),
     ("monitors", [], r"^(monitors:|again|peak memory)"),
+    ("monitors_stored", [], r"^(history load|monitors \(|total monitor_run|peak memory)"),
     ("report", [], r"^(en|zh-CN):|MISSED"),
     ("check", [], r"median|first run"),
     ("crawl", [], r"pages/min|MISSED|OK"),
