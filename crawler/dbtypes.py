@@ -30,11 +30,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return utc_result(value)
+
+
+def utc_result(value: datetime | str | None) -> datetime | None:
+    """A stored time as UTCDateTime reads it; also SQLite's own text of it (bulk reads take the column as
+    text and parse it here with fromisoformat: SQLAlchemy's regex-based parser cost a tenth of a
+    300,000-snapshot history load)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 class ExactDecimal(TypeDecorator[Decimal]):

@@ -16,6 +16,7 @@ from sqlalchemy import Text, insert, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from crawler import rowcodec as rc
+from crawler.dbtypes import utc_result
 from crawler.models import Content, ProductSnapshotRow, Target
 from crawler.records import BuyboxState, Money, Outcome, ProductSnapshot
 
@@ -125,7 +126,7 @@ _COLUMNS = [
     _T.c.url,
     _T.c.outcome,
     _T.c.reason,
-    _T.c.fetched_at,
+    type_coerce(_T.c.fetched_at, Text).label("fetched_at"),  # SQLite's text, parsed by utc_result
     # JSON and decimal columns come as text, decoded once per distinct text per load (see _Shared).
     *(
         type_coerce(_S.c[name], Text).label(name)
@@ -335,7 +336,7 @@ def _snapshot(
         url=url,
         outcome=_OUTCOMES.get(outcome) or Outcome(outcome),
         reason=reason,
-        fetched_at=fetched_at,
+        fetched_at=utc_result(fetched_at),
         price=shared.money(price, price_currency),
         list_price=shared.money(list_price, list_price_currency),
         currency=currency,
