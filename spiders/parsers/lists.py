@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 
 BADGES = ".zg-bdg-text, .zg-badge-text, .zg_rankNumber"
 _CARD_IDS = ("gridItemRoot", "zg-item")
+_CARD_CLASSES = frozenset({"a-carousel-card", "zg-item-immersion", "zg_itemImmersion"})
+_PRODUCT_LINK = 'a[href*="/dp/"], a[href*="/gp/product/"]'
+_RANK_RE = re.compile(r"\d[\d,.]*")
+_NON_DIGIT_RE = re.compile(r"\D")
 _KINDS = (  # (URL path piece, reftag prefix, kind); new releases before the generic /zgbs/
     ("new-releases", "zg_bsnr", "new_releases"),
     ("movers-and-shakers", "zg_bsms", "movers_and_shakers"),
@@ -57,8 +61,9 @@ def parse_list(html: str | bytes, url: str, marketplace: str | None = None, stat
         return ListPage(_kind(url, None), market.code, url, blocked[0], blocked[1])
 
     tree = LexborHTMLParser(source)
-    entries = _rendered(tree, market)
-    entries = _with_json_ranks(tree, entries)
+    headings = _Headings(tree)
+    entries = _rendered(tree, market, headings)
+    entries = _with_json_ranks(tree, entries, headings)
     name = _name(tree)
     outcome, missing = Outcome.OK, []
     reason: str | None = None
@@ -117,19 +122,20 @@ def _category(tree, url: str) -> str | None:
     return own
 
 
-def _rendered(tree, market) -> list[ListEntry]:
+def _rendered(tree, market, carousel_heading) -> list[ListEntry]:
     found = []  # (badge, card, rank, asin) of every readable entry, in page order
     taken: set[int] = set()
+    holders = _link_holders(tree)
     for badge in tree.css(BADGES):
         if badge.mem_id in taken:
             continue
         taken.add(badge.mem_id)
-        m = re.search(r"\d[\d,.]*", badge.text() or "")
-        card = _card_of(badge) if m else None
+        m = _RANK_RE.search(badge.text() or "")
+        card = _card_of(badge, holders) if m else None
         asin = _asin_of(card) if card is not None else None
         if m and asin:
-            found.append((badge, card, int(re.sub(r"\D", "", m.group(0))), asin))
-    headings = [_carousel_heading(badge) for badge, *_ in found]
+            found.append((badge, card, int(_NON_DIGIT_RE.sub("", m.group(0))), asin))
+    headings = [carousel_heading(badge) for badge, *_ in found]
     keys = list(zip(headings, (rank for _, _, rank, _ in found)))
     if len(set(keys)) < len(keys):
         # ranks repeat under one heading: several lists whose sections are not carousels; name each by
@@ -159,16 +165,27 @@ def _section_heading(node) -> str | None:
     return None
 
 
-def _card_of(badge):
+def _link_holders(tree) -> set[int]:
+    """mem_ids of the product links and every element above one: "holds a product link" without a walk per
+    ancestor of every badge (each `css_first` costs ~3 us even on a small subtree)."""
+    out: set[int] = set()
+    for link in tree.css(_PRODUCT_LINK):
+        cur = link
+        while cur is not None and cur.mem_id not in out:
+            out.add(cur.mem_id)
+            cur = cur.parent
+    return out
+
+
+def _card_of(badge, link_holders: set[int]):
     """The entry around a rank badge: the nearest ancestor holding a product link and just this one badge."""
     cur = badge.parent
     for _ in range(8):
         if cur is None:
             return None
-        if attr(cur, "id") in _CARD_IDS or "a-carousel-card" in classes(cur) or \
-                "zg-item-immersion" in classes(cur) or "zg_itemImmersion" in classes(cur):
+        if attr(cur, "id") in _CARD_IDS or not _CARD_CLASSES.isdisjoint(classes(cur)):
             return cur
-        if cur.css_first('a[href*="/dp/"], a[href*="/gp/product/"]') is not None:
+        if cur.mem_id in link_holders:
             # (lexbor returns a node matching two selectors of a list twice: count distinct nodes)
             return cur if len({b.mem_id for b in cur.css(BADGES)}) == 1 else None
         cur = cur.parent
@@ -240,21 +257,34 @@ def _count_of(card) -> int | None:
     return None
 
 
-def _carousel_heading(node) -> str | None:
-    cur = node.parent
-    while cur is not None:
-        if "a-carousel-container" in classes(cur):
-            return node_text(cur.css_first(".a-carousel-heading"), separator=" ")
-        cur = cur.parent
-    return None
+class _Headings:
+    """The heading of the carousel around a node: carousels are listed by one selector walk and each heading is
+    read once, instead of reading the class of every ancestor of every badge."""
+
+    def __init__(self, tree) -> None:
+        self._containers = {n.mem_id for n in tree.css('[class~="a-carousel-container"]')}
+        self._memo: dict[int, str | None] = {}
+
+    def __call__(self, node) -> str | None:
+        if not self._containers:
+            return None
+        cur = node.parent
+        while cur is not None:
+            key = cur.mem_id
+            if key in self._containers:
+                if key not in self._memo:
+                    self._memo[key] = node_text(cur.css_first(".a-carousel-heading"), separator=" ")
+                return self._memo[key]
+            cur = cur.parent
+        return None
 
 
-def _with_json_ranks(tree, entries: list[ListEntry]) -> list[ListEntry]:
+def _with_json_ranks(tree, entries: list[ListEntry], carousel_heading) -> list[ListEntry]:
     """Add the ranks only named in the page's JSON (rendered later by a script), then order by rank."""
     have = {(e.list, e.rank) for e in entries}
     extra: list[ListEntry] = []
     for grid in tree.css("[data-client-recs-list]"):
-        heading = _carousel_heading(grid)
+        heading = carousel_heading(grid)
         for rank, asin in _recs(attr(grid, "data-client-recs-list")):
             if (heading, rank) not in have:
                 have.add((heading, rank))
