@@ -94,44 +94,46 @@ class IdScope:
 
     def _hits(self, ident: str) -> list:
         assert self._index is not None
-        return [hit for hit in self._index.hits(ident) if self._lo <= hit[0] < self._hi]
+        hits = self._index.hits(ident)
+        if not hits:  # most ids asked for are absent
+            return hits
+        lo, hi = self._lo, self._hi
+        return [hit for hit in hits if lo <= hit[0] < hi]
 
     def _affix_hits(self, op: str, text: str) -> list:
         assert self._index is not None
         return [hit for hit in self._index.affix_hits(op, text) if self._lo <= hit[0] < self._hi]
 
     def _lookup(self, query: str) -> list | None:
-        parts = [part.strip() for part in query.split(",")]
-        if all(_PURE_ID_RE.fullmatch(part) for part in parts):
+        plan = _PLANS.get(query)
+        if plan is None:
+            plan = _plan(query)
+            if len(_PLANS) < 1024:  # the parsers' selectors are constants: a handful of plans in all
+                _PLANS[query] = plan
+        kind, steps = plan
+        if kind == "ids":
             # ids alone: positions come from one walk, so sorting them gives page order whatever the nesting
-            found = {n.mem_id: (pos, n) for part in parts for pos, n in self._hits(part[1:])}
+            found = {n.mem_id: (pos, n) for ident in steps for pos, n in self._hits(ident)}
             return [n for _, n in sorted(found.values(), key=lambda hit: hit[0])]
-        selfs = [_self_test(part) for part in parts]
-        if all(selfs):
+        if kind == "self":
             # each part tests an indexed element itself: its hits, filtered, are the answer (no subtree walks)
             found = {}
-            for test in selfs:
-                assert test is not None
-                lead, check = test
-                hits = self._hits(lead[1]) if lead[0] == "#" else self._affix_hits(lead[0], lead[1])
+            for (op, text), check in steps:
+                hits = self._hits(text) if op == "#" else self._affix_hits(op, text)
                 found.update((n.mem_id, (pos, n)) for pos, n in hits if check(n))
             return [n for _, n in sorted(found.values(), key=lambda hit: hit[0])]
+        if kind == "walk":
+            return None
         # Otherwise every match is at or below an element with one of the named ids: run the query on the
         # outermost of those (disjoint, so their results follow each other in page order), each with only the
         # parts led by an id inside it (lexbor's walk costs more per selector in the list).
         containers: dict[int, tuple[int, Any, list[str]]] = {}
-        for part in parts:
-            lead = part.split(None, 1)[0] if part else ""
-            m = _PART_ID_RE.match(lead)
-            if m is not None:
-                if m.group(1) in self._above:
+        for part, op, text in steps:
+            if op == "#":
+                if text in self._above:
                     return None
-                hits = self._hits(m.group(1))
+                hits = self._hits(text)
             else:
-                m = _PART_AFFIX_RE.match(lead)
-                if m is None:
-                    return None
-                op, text = m.groups()
                 if any(i and (i.startswith(text) if op == "^" else i.endswith(text)) for i in self._above):
                     return None
                 hits = self._affix_hits(op, text)
@@ -151,6 +153,33 @@ class IdScope:
         for _, n, led in sorted(outer.values(), key=lambda c: c[0]):
             out += n.css(", ".join(_drop_covered(n.id, led)))
         return out
+
+
+# query -> how `_lookup` answers it: ("ids", ids), ("self", ((lead, check), ...)), ("led", ((part, op, text),
+# ...)) or ("walk", ()); parsed once per process, not once per page (a page asks ~25 queries).
+_PLANS: dict[str, tuple[str, tuple]] = {}
+
+
+def _plan(query: str) -> tuple[str, tuple]:
+    parts = [part.strip() for part in query.split(",")]
+    if all(_PURE_ID_RE.fullmatch(part) for part in parts):
+        return "ids", tuple(part[1:] for part in parts)
+    selfs = [_self_test(part) for part in parts]
+    if all(selfs):
+        return "self", tuple(selfs)
+    led = []
+    for part in parts:
+        lead = part.split(None, 1)[0] if part else ""
+        m = _PART_ID_RE.match(lead)
+        if m is not None:
+            led.append((part, "#", m.group(1)))
+            continue
+        m = _PART_AFFIX_RE.match(lead)
+        if m is None:
+            return "walk", ()
+        op, text = m.groups()
+        led.append((part, op, text))
+    return "led", tuple(led)
 
 
 class _Index:
