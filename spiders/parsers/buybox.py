@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -58,12 +59,18 @@ def is_hidden(node: LexborNode) -> bool:
     return "display:none" in style
 
 
+@lru_cache(maxsize=4096)
+def _other_offer_id(ident: str) -> bool:
+    """An id of some other offer's container (the same few dozen ids recur on every page: cached)."""
+    return _OTHER_OFFER_ID_RE.search(ident) is not None and not ident.startswith(("newAccordion", "buybox"))
+
+
 def in_other_offer(node: LexborNode, depth: int = 30) -> bool:
     """True when `node` sits in a used / subscribe / other-sellers row rather than the featured offer."""
     cur = node.parent
     while cur is not None and depth:
         ident = cur.id or ""  # not .attributes: building the whole dict per ancestor costs more than the walk
-        if ident and _OTHER_OFFER_ID_RE.search(ident) and not ident.startswith(("newAccordion", "buybox")):
+        if ident and _other_offer_id(ident):
             return True
         if ident in ("buybox", "rightCol", "centerCol", "ppd", "dp-container"):
             return False

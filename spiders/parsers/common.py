@@ -24,6 +24,7 @@ _COUNT_RE = re.compile(r"\d[\d.,\u00a0\u202f\u2009 ]*")
 # What follows a rounded count: "1.5K", "2M", "7,3 mil", "1,2 Mio", "3 Tsd", "1.2万", "1.5千", "1.5천", "2 lakh"
 _ROUNDED_RE = re.compile(r"^\s?(?:[kKmM](?![a-z])|mil\b|mio\b|tsd\b|万|千|천|만|lakh|cr\b)", re.IGNORECASE)
 _GROUP_SEP_RE = re.compile(r"[.,\u00a0\u202f\u2009 ]")
+_PERCENT_RE = re.compile(r"(\d{1,3})(?:[.,]\d+)?\s*(?:%|percent|$)")
 _LAKH_RE = re.compile(r"\d{1,2}(?:,\d{2})+,\d{3}")  # Indian grouping 1,00,000
 
 
@@ -168,7 +169,7 @@ def percent(text: str | None) -> int | None:
     """The whole percent in "84%", "84 percent", "width:84%", "aria-valuenow=84"."""
     if not text:
         return None
-    m = re.search(r"(\d{1,3})(?:[.,]\d+)?\s*(?:%|percent|$)", text.strip())
+    m = _PERCENT_RE.search(text.strip())
     if not m:
         return None
     v = int(m.group(1))
