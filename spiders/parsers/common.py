@@ -7,10 +7,13 @@ without knowing the language, from the shape of the text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qs, unquote, urlsplit
 
 _WS_RE = re.compile(r"[\s\u00a0\u202f\u2009\u200b\u200e\u200f\ufeff]+")
+# The characters `clean` treats as spaces that str.split() does not (the others are all str.isspace()).
+_ZERO_WIDTH = ("\u200b", "\u200e", "\u200f", "\ufeff")
 
 _ASIN_PATH_RE = re.compile(
     r"/(?:dp|gp/product|gp/aw/d|product-reviews|gp/offer-listing|d|exec/obidos/ASIN)/([0-9A-Z]{10})(?=[/?#&]|$)",
@@ -32,8 +35,27 @@ def clean(text: str | None) -> str | None:
     """Whitespace collapsed (no-break and zero-width spaces too), or None when nothing is left."""
     if text is None:
         return None
+    if text.isascii() or not any(z in text for z in _ZERO_WIDTH):
+        # the same result at a fifth of the cost: split() breaks on exactly the characters \s matches
+        return " ".join(text.split()) or None
     out = _WS_RE.sub(" ", text).strip()
     return out or None
+
+
+def caseless(pattern: str) -> Callable[[str], bool]:
+    """A case-insensitive `search` test for a lower-case pattern (alternatives of label words).
+
+    ASCII text is lower-cased and searched case-sensitively, with the same answer: CPython's IGNORECASE
+    alternation tries every alternative at every position, ~10x slower (20 us for a 100-character row)."""
+    if pattern != pattern.lower():
+        raise ValueError(f"caseless pattern must be lower-case: {pattern!r}")
+    folded, plain = re.compile(pattern, re.IGNORECASE), re.compile(pattern)
+
+    def test(text: str) -> bool:
+        if text.isascii():
+            return plain.search(text.lower()) is not None
+        return folded.search(text) is not None
+    return test
 
 
 def attr(node, name: str) -> str | None:

@@ -12,12 +12,12 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.records import Rank, Review
 from spiders.parsers.buybox import is_hidden, text_of
-from spiders.parsers.common import attr, clean, parse_count, parse_rating, percent
+from spiders.parsers.common import attr, caseless, clean, parse_count, parse_rating, percent
 from spiders.parsers.dom import IdScope
 
-_BSR_LABEL_RE = re.compile(
+_has_bsr_label = caseless(
     r"best\s*sellers?\s*rank|bestseller-rang|bestsellerrang|más vendidos|mais vendidos|meilleures ventes"
-    r"|più venduti|売れ筋ランキング|sales rank|bästsäljar|bestsellerów|en çok satan|الأكثر مبيع", re.IGNORECASE)
+    r"|più venduti|売れ筋ランキング|sales rank|bästsäljar|bestsellerów|en çok satan|الأكثر مبيع")
 _BSR_ITEM_RE = re.compile(
     r"(?:#|Nr\.?\s?|n\.?\s?[º°o]\s?|N[º°]\s?)\s?(\d[\d.,\u00a0\u202f]*)\s+(?:\w+\s+)?(?:in|en|em|dans|in der|i|w)\s+"
     r"(.+?)(?=\s*(?:#|Nr\.|n\.?\s?[º°o]|N[º°])\s?\d|$)")
@@ -130,7 +130,7 @@ def _bsr(boxes: list[LexborNode]) -> tuple[Rank, ...]:
             continue
         seen.add(key)
         t = text_of(row)
-        if not t or not _BSR_LABEL_RE.search(t):
+        if not t or not _has_bsr_label(t):
             continue
         ranks = []
         for m in _BSR_ITEM_RE.finditer(t):

@@ -29,7 +29,7 @@ from crawler.marketplaces import Marketplace
 from crawler.records import BuyboxState, Outcome, ProductSnapshot
 from spiders.parsers.blocks import detect_block
 from spiders.parsers.buybox import is_hidden, read_buybox, text_of
-from spiders.parsers.common import asin_from_url, attr, clean, parse_count, parse_rating
+from spiders.parsers.common import asin_from_url, attr, caseless, clean, parse_count, parse_rating
 from spiders.parsers.details import read_details
 from spiders.parsers.dom import IdScope
 
@@ -73,7 +73,7 @@ _BYLINE_RES = tuple(re.compile(p, re.IGNORECASE) for p in (
     r"^(.+?) mağazasını ziyaret edin$",
     r"^(?:brand|marca|marke|marque|merk|märke|marka|ブランド)\s*[:：]\s*(.+)$",
 ))
-_STORE_WORD_RE = re.compile(r"\bstore\b|tienda|loja|boutique|ストア|winkel|butik|sklep|mağaza|visit|besuche|\bby\b", re.IGNORECASE)
+_has_store_word = caseless(r"\bstore\b|tienda|loja|boutique|ストア|winkel|butik|sklep|mağaza|visit|besuche|\bby\b")
 
 
 def _market(marketplace: str | Marketplace | None, url: str) -> Marketplace:
@@ -337,7 +337,7 @@ def _brand(page: IdScope) -> str | None:
             m = rx.match(t)
             if m:
                 return clean(m.group(1))
-        if _STORE_WORD_RE.search(t) or len(t) > 60:
+        if _has_store_word(t) or len(t) > 60:
             return None  # a byline in a shape we do not know: no guess
         return t
     node = page.css_first("#brand")  # was "a#brand, #brand": the same first #brand, an <a> or not
