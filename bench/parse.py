@@ -137,7 +137,8 @@ def _check(pages: list[Page]) -> int:
     def same(got: list, query: str, ref: list) -> None:
         nonlocal count
         count += 1
-        if [n.mem_id for n in got] != [n.mem_id for n in ref]:
+        # lexbor lists a node that two parts of a list match twice; the scope may list it once
+        if list(dict.fromkeys(n.mem_id for n in got)) != list(dict.fromkeys(n.mem_id for n in ref)):
             bad.append(query)
 
     def checked_css(self, query):

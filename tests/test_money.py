@@ -1,12 +1,17 @@
 """Money strings as every marketplace prints them (spiders/parsers/money.py)."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+from unittest.mock import patch
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.marketplaces import MARKETPLACES
 from crawler.records import Money
+from spiders.parsers import money
 from spiders.parsers.money import parse_amount, parse_money, parse_split_price
 
 
@@ -93,3 +98,20 @@ def test_split_price_rejects(whole: str | None, fraction: str | None) -> None:
 def test_amounts_are_decimal_never_float() -> None:
     money = parse_money("$0.10", "us")
     assert isinstance(money.amount, Decimal) and money.amount * 3 == Decimal("0.30")
+
+
+_MARKS = st.sampled_from(["", "$", "€", "R$", "CDN$", "SAR", "₹", "zł", "kr", "%", "k", "M", "e", "/count", "¢", "٫", "١٢"])
+_NUMBERS = st.sampled_from(["0", "1", "12", "123", "1234", "01", "1,234", "1.234", "12,345,678", "1.234.567", "1,23"])
+_FRACTIONS = st.sampled_from(["", ".", ",", ".5", ",5", ".99", ",99", ".999", ",999", ".00", ",00"])
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(_MARKS, st.sampled_from(["", " "]), _NUMBERS, _FRACTIONS, st.sampled_from(["", " "]), _MARKS,
+       st.sampled_from(["us", "de", "br", "in", "sa", "uk", "fr"]))
+def test_simple_amounts_read_as_price_parser_reads_them(pre: str, sp1: str, number: str, fraction: str, sp2: str,
+                                                          post: str, mk: str) -> None:
+    """The fast path for "$23.96"-shaped strings gives price-parser's answer (or leaves the string to it)."""
+    text = f"{pre}{sp1}{number}{fraction}{sp2}{post}"
+    with patch.dict(money._SIMPLE, {".": re.compile(r"(?!)"), ",": re.compile(r"(?!)")}):
+        reference = parse_amount(text, mk)
+    assert parse_amount(text, mk) == reference

@@ -15,6 +15,7 @@ Signals, strongest first:
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from crawler.records import Outcome
 
@@ -46,23 +47,25 @@ _RE: dict[type, dict[str, re.Pattern]] = {
 class _Doc:
     """Literal and regex tests over a str or bytes document, without converting it."""
 
-    __slots__ = ("html", "kind", "size")
+    __slots__ = ("end", "html", "kind", "size")
 
     def __init__(self, html: str | bytes) -> None:
         self.kind = bytes if isinstance(html, (bytes, bytearray)) else str
         self.size = len(html)
+        self.html: Any = html
         # Block pages are small (robot checks ~5 KB, the sign-in wall ~330 KB, markers in its first half);
-        # on a multi-megabyte page only the head is searched, so detection stays well under a millisecond.
-        self.html = html if self.size <= _HEAD else html[:_HEAD]
+        # on a multi-megabyte page only the head is searched (up to `end`, not a copy of it), so detection
+        # stays well under a millisecond.
+        self.end = min(self.size, _HEAD)
 
     def has(self, *literals: str) -> bool:
-        html = self.html
+        html, end = self.html, self.end
         if self.kind is bytes:
-            return any(lit.encode() in html for lit in literals)
-        return any(lit in html for lit in literals)
+            return any(html.find(lit.encode(), 0, end) != -1 for lit in literals)
+        return any(html.find(lit, 0, end) != -1 for lit in literals)
 
     def search(self, name: str) -> bool:
-        return _RE[self.kind][name].search(self.html) is not None
+        return _RE[self.kind][name].search(self.html, 0, self.end) is not None
 
 
 def detect_block(html: str | bytes, status: int | None = None, url: str | None = None) -> tuple[Outcome, str] | None:

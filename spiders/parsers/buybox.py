@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.marketplaces import Marketplace
 from crawler.records import BuyboxState, Coupon, Money, Offer
-from spiders.parsers.common import attr, clean, parse_count, seller_id_from_url
+from spiders.parsers.common import attr, caseless, clean, parse_count, seller_id_from_url
 from spiders.parsers.money import parse_money, parse_split_price
 
 # Ids of containers that hold some other offer than the featured one.
@@ -22,11 +23,9 @@ _OTHER_OFFER_ID_RE = re.compile(
     r"used|sns|subscri|mbc|moreBuyingChoices|olp|aod|sims|similar|compar|renewed|secondary|kindleunlimited|tradein",
     re.IGNORECASE,
 )
-_LIST_LABEL_RE = re.compile(
+_has_list_label = caseless(
     r"list\s*price|m\.?\s?r\.?\s?p|\brrp\b|prix conseill|precio recomendado|unverb|\buvp\b|prezzo consigliato"
-    r"|参考価格|pre[çc]o sugerido|adviesprijs|rekommenderat pris|cena katalogowa|liste fiyat|السعر",
-    re.IGNORECASE,
-)
+    r"|参考価格|pre[çc]o sugerido|adviesprijs|rekommenderat pris|cena katalogowa|liste fiyat|السعر")
 _HIDDEN_CLASSES = ("aok-hidden", "a-hidden", "hidden")
 
 
@@ -58,12 +57,18 @@ def is_hidden(node: LexborNode) -> bool:
     return "display:none" in style
 
 
+@lru_cache(maxsize=4096)
+def _other_offer_id(ident: str) -> bool:
+    """An id of some other offer's container (the same few dozen ids recur on every page: cached)."""
+    return _OTHER_OFFER_ID_RE.search(ident) is not None and not ident.startswith(("newAccordion", "buybox"))
+
+
 def in_other_offer(node: LexborNode, depth: int = 30) -> bool:
     """True when `node` sits in a used / subscribe / other-sellers row rather than the featured offer."""
     cur = node.parent
     while cur is not None and depth:
         ident = cur.id or ""  # not .attributes: building the whole dict per ancestor costs more than the walk
-        if ident and _OTHER_OFFER_ID_RE.search(ident) and not ident.startswith(("newAccordion", "buybox")):
+        if ident and _other_offer_id(ident):
             return True
         if ident in ("buybox", "rightCol", "centerCol", "ppd", "dp-container"):
             return False
@@ -132,7 +137,7 @@ def _list_price_in(block: LexborNode, mk: Marketplace) -> Money | None:
         if label_node is not None and text_of(label_node) == own and label_node.parent is not None:
             label_node = label_node.parent
         label = text_of(label_node) or ""
-        if not _LIST_LABEL_RE.search(label):
+        if not _has_list_label(label):
             # "New Condition Price", "One-Time Price", "Typical price", "Was": not a list price
             continue
         money = _money_in(strike, mk)
@@ -168,13 +173,13 @@ def _legacy_price(tree: LexborHTMLParser | LexborNode, mk: Marketplace, box: Buy
         if node is None:
             continue
         row = node.parent.parent if node.parent is not None and node.parent.parent is not None else node
-        if _LIST_LABEL_RE.search(text_of(row) or "") or sel in ("#listPrice", "#priceblock_listprice"):
+        if _has_list_label(text_of(row) or "") or sel in ("#listPrice", "#priceblock_listprice"):
             box.list_price = parse_money(text_of(node), mk)
             break
 
 
-_COMBINED_RE = re.compile(r"/|ships from and sold|verkauf und versand|vendido y enviado|expédié et vendu|"
-                          r"spedito e venduto|enviado y vendido|発送・販売|出荷元・販売元", re.IGNORECASE)
+_says_combined = caseless(r"/|ships from and sold|verkauf und versand|vendido y enviado|expédié et vendu|"
+                          r"spedito e venduto|enviado y vendido|発送・販売|出荷元・販売元")
 
 
 def _feature_value(node: LexborNode) -> str | None:
@@ -191,7 +196,7 @@ def _seller(tree: LexborHTMLParser | LexborNode, mk: Marketplace, box: Buybox) -
         link = merchant.css_first("#sellerProfileTriggerId")
         box.seller_id = seller_id_from_url(attr(link, "href")) if link is not None else None
         label = text_of(merchant.css_first(".offer-display-feature-label")) or ""
-        if _COMBINED_RE.search(label):
+        if _says_combined(label):
             box.ships_from = box.seller
         ful = _first(tree, "#fulfillerInfoFeature_feature_div")
         if ful is not None and box.ships_from is None:
@@ -250,8 +255,8 @@ _MI_PATTERNS = (
 # Japanese: "この商品は、Xが販売、発送します。" / "この商品は、Xが販売し、Amazon.co.jp が発送します。"
 _MI_JP_BOTH = re.compile(r"この商品は、\s*(?P<both>.+?)\s*が販売、発送します")
 _MI_JP_SELLER = re.compile(r"この商品は、\s*(?P<seller>.+?)\s*が販売し")
-_FBA_SENTENCE_RE = re.compile(r"fulfilled by amazon|versand durch amazon|gestionado por amazon|expédié par amazon"
-                              r"|spedito da amazon|amazon\.co\.jp\s*が発送", re.IGNORECASE)
+_says_fba = caseless(r"fulfilled by amazon|versand durch amazon|gestionado por amazon|expédié par amazon"
+                     r"|spedito da amazon|amazon\.co\.jp\s*が発送")
 
 
 def _merchant_info(tree: LexborHTMLParser | LexborNode, box: Buybox) -> None:
@@ -271,7 +276,7 @@ def _merchant_info(tree: LexborHTMLParser | LexborNode, box: Buybox) -> None:
         m = _MI_PATTERNS[1].match(text) or _MI_JP_SELLER.search(text)
         if m:
             box.seller = clean(m.group("seller"))
-            box.ships_from = "Amazon" if _FBA_SENTENCE_RE.search(text) else None
+            box.ships_from = "Amazon" if _says_fba(text) else None
         elif link is not None:
             # a sentence we cannot parse: its seller link still names the seller, who ships stays unknown
             box.seller = text_of(link)
@@ -337,7 +342,7 @@ def _state(tree: LexborHTMLParser | LexborNode, box: Buybox) -> None:
 
 
 _COUPON_PCT_RE = re.compile(r"(\d{1,2}(?:[.,]\d+)?)\s*%")
-_COUPON_WORD_RE = re.compile(r"coupon|cupón|cupom|gutschein|buono|クーポン|kupon", re.IGNORECASE)
+_has_coupon_word = caseless(r"coupon|cupón|cupom|gutschein|buono|クーポン|kupon")
 
 
 def _coupon(tree: LexborHTMLParser | LexborNode, mk: Marketplace, box: Buybox) -> None:
@@ -347,7 +352,7 @@ def _coupon(tree: LexborHTMLParser | LexborNode, mk: Marketplace, box: Buybox) -
         if in_other_offer(node) or is_hidden(node):
             continue
         text = text_of(node)
-        if not text or not _COUPON_WORD_RE.search(text):
+        if not text or not _has_coupon_word(text):
             continue
         # a real coupon has a clip control or a coupon label element; a promo code says "code"
         has_clip = node.css_first("[id*=couponText], [id*=couponBadge], .couponLabelText, input[type=checkbox],"

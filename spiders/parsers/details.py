@@ -12,12 +12,12 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.records import Rank, Review
 from spiders.parsers.buybox import is_hidden, text_of
-from spiders.parsers.common import attr, clean, parse_count, parse_rating, percent
+from spiders.parsers.common import attr, caseless, clean, parse_count, parse_rating, percent
 from spiders.parsers.dom import IdScope
 
-_BSR_LABEL_RE = re.compile(
+_has_bsr_label = caseless(
     r"best\s*sellers?\s*rank|bestseller-rang|bestsellerrang|más vendidos|mais vendidos|meilleures ventes"
-    r"|più venduti|売れ筋ランキング|sales rank|bästsäljar|bestsellerów|en çok satan|الأكثر مبيع", re.IGNORECASE)
+    r"|più venduti|売れ筋ランキング|sales rank|bästsäljar|bestsellerów|en çok satan|الأكثر مبيع")
 _BSR_ITEM_RE = re.compile(
     r"(?:#|Nr\.?\s?|n\.?\s?[º°o]\s?|N[º°]\s?)\s?(\d[\d.,\u00a0\u202f]*)\s+(?:\w+\s+)?(?:in|en|em|dans|in der|i|w)\s+"
     r"(.+?)(?=\s*(?:#|Nr\.|n\.?\s?[º°o]|N[º°])\s?\d|$)")
@@ -62,6 +62,8 @@ def _sections_by_id(tree: LexborHTMLParser | LexborNode, page: IdScope) -> dict[
 
 
 _STAR_WORDS = {"five": 5, "four": 4, "three": 3, "two": 2, "one": 1}
+_STAR_FILTER_RE = re.compile(r"filterByStar=(five|four|three|two|one)_star")
+_STAR_HIST_RE = re.compile(r"hist_(\d)")
 
 
 def _histogram(tables: list[LexborNode]) -> dict[int, int] | None:
@@ -71,7 +73,7 @@ def _histogram(tables: list[LexborNode]) -> dict[int, int] | None:
         for index, row in enumerate(rows):
             link = row.css_first("a[href*='filterByStar'], a[href*='hist_']")
             href = attr(link, "href") or "" if link is not None else ""
-            m = re.search(r"filterByStar=(five|four|three|two|one)_star", href) or re.search(r"hist_(\d)", href)
+            m = _STAR_FILTER_RE.search(href) or _STAR_HIST_RE.search(href)
             if m:
                 stars = _STAR_WORDS.get(m.group(1)) or int(m.group(1))
             elif len(rows) == 5:
@@ -118,12 +120,17 @@ def _reviews(nodes: list[LexborNode]) -> tuple[Review, ...]:
 
 def _bsr(boxes: list[LexborNode]) -> tuple[Rank, ...]:
     rows: list[LexborNode] = []
-    # nested containers (a wrapper and its list) just repeat rows, harmlessly
+    # nested containers (a wrapper and its list) repeat rows: a row read once without ranks is skipped after
     for box in boxes:
         rows += [box] if attr(box, "id") == "SalesRank" else box.css("tr, li")
+    seen: set[int] = set()
     for row in rows:
+        key = row.mem_id
+        if key in seen:
+            continue
+        seen.add(key)
         t = text_of(row)
-        if not t or not _BSR_LABEL_RE.search(t):
+        if not t or not _has_bsr_label(t):
             continue
         ranks = []
         for m in _BSR_ITEM_RE.finditer(t):

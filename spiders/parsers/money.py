@@ -18,6 +18,12 @@ from crawler.records import Money
 # the dash ("$12.99 - $18.99", "12,99 € – 18,99 €").
 _RANGE_RE = re.compile(r"\d[^\d\-–—~]{0,6}[-–—~]\s*\D{0,6}\d")
 _SPACES_RE = re.compile(r"[\s\u00a0\u202f\u2009\u200b\u200e\u200f]+")
+# One amount with at most a short currency mark on either side, thousands grouped by the other sign.
+_MARK = r"[^\d\s.,%\-–—~]{0,5}"  # not a percent: price-parser reads "1.5%" its own way
+_SIMPLE = {
+    ".": re.compile(rf"{_MARK} ?([0-9]{{1,3}}(?:,[0-9]{{3}})+|[0-9]+)(?:\.([0-9]{{1,2}}))? ?{_MARK}"),
+    ",": re.compile(rf"{_MARK} ?([0-9]{{1,3}}(?:\.[0-9]{{3}})+|[0-9]+)(?:,([0-9]{{1,2}}))? ?{_MARK}"),
+}
 # Currency-free marketplaces print zero-decimal amounts: their fraction never exists.
 _ZERO_DECIMAL = {"JPY"}
 
@@ -41,6 +47,11 @@ def parse_amount(text: str | None, marketplace: str | Marketplace) -> Decimal | 
         # "￥12,980" and "12.980" (rare) both mean twelve thousand: no fraction exists in yen.
         digits = re.sub(r"[^\d]", "", cleaned.split(".")[0] if re.search(r"\.\d{1,2}(?!\d)", cleaned) else cleaned)
         return Decimal(digits) if digits else None
+    simple = _SIMPLE[decimal].fullmatch(cleaned)
+    if simple:
+        # "$23.96", "1.299,99 €", "SAR 1,279.00": what price-parser reads from these, at a tenth of its cost
+        whole, frac = simple.groups()
+        return Decimal(whole.replace("," if decimal == "." else ".", "") + "." + (frac or "0")).quantize(Decimal("0.01"))
     price = Price.fromstring(cleaned, decimal_separator=decimal)
     if price.amount is None:
         return None

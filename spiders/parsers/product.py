@@ -29,7 +29,7 @@ from crawler.marketplaces import Marketplace
 from crawler.records import BuyboxState, Outcome, ProductSnapshot
 from spiders.parsers.blocks import detect_block
 from spiders.parsers.buybox import is_hidden, read_buybox, text_of
-from spiders.parsers.common import asin_from_url, attr, clean, parse_count, parse_rating
+from spiders.parsers.common import asin_from_url, attr, caseless, clean, parse_count, parse_rating
 from spiders.parsers.details import read_details
 from spiders.parsers.dom import IdScope
 
@@ -73,7 +73,7 @@ _BYLINE_RES = tuple(re.compile(p, re.IGNORECASE) for p in (
     r"^(.+?) mağazasını ziyaret edin$",
     r"^(?:brand|marca|marke|marque|merk|märke|marka|ブランド)\s*[:：]\s*(.+)$",
 ))
-_STORE_WORD_RE = re.compile(r"\bstore\b|tienda|loja|boutique|ストア|winkel|butik|sklep|mağaza|visit|besuche|\bby\b", re.IGNORECASE)
+_has_store_word = caseless(r"\bstore\b|tienda|loja|boutique|ストア|winkel|butik|sklep|mağaza|visit|besuche|\bby\b")
 
 
 def _market(marketplace: str | Marketplace | None, url: str) -> Marketplace:
@@ -112,7 +112,7 @@ def parse_product(html: str | bytes, url: str, marketplace: str | None = None,
     page = IdScope(tree, indexed)
     root_node = page.css_first("#ppd") or page.css_first("#dp-container") or tree.body
     root: Any = page.within(root_node) if root_node is not None else page
-    page_asins = _page_asins(root) or _page_asins(tree)
+    page_asins = _page_asins(root, asked) or _page_asins(tree)
     asin = asked or (page_asins[0] if page_asins else "")
     title = _title(page)
     variations = tuple(dict.fromkeys(scripts.variations + _swatch_asins(root)))
@@ -287,16 +287,17 @@ def _balanced(doc: Any, start: int, limit: int, opener: Any) -> Any:
 _ASIN_FIELDS = "input#ASIN, input[name='ASIN'], input[name='ASIN.0'], #centerCol[data-asin], #ppd[data-asin]"
 
 
-def _page_asins(tree: Tree) -> list[str]:
-    """The ASINs the page's own fields carry, in page order."""
+def _page_asins(tree: Tree, asked: str | None = None) -> list[str]:
+    """The ASINs the page's own fields carry, in page order, or in any order when `asked` is one of them (the
+    order only picks the page's own ASIN when the one asked for is not there)."""
     if isinstance(tree, IdScope):
         # the id-led fields come from the index, the named inputs from a walk for just them; when all agree
-        # (the usual case) their page order does not matter
+        # (the usual case) or include the one asked for, their page order does not matter
         found = tree.css("input#ASIN, #centerCol[data-asin], #ppd[data-asin]") + \
             tree.node.css("input[name='ASIN'], input[name='ASIN.0']")
-        values = list(dict.fromkeys(_asin_value(node) for node in found))
-        if len([v for v in values if v]) <= 1:
-            return [v for v in values if v]
+        values = [v for v in dict.fromkeys(_asin_value(node) for node in found) if v]
+        if len(values) <= 1 or asked in values:
+            return values
     return list(dict.fromkeys(v for node in tree.css(_ASIN_FIELDS) if (v := _asin_value(node))))
 
 
@@ -336,7 +337,7 @@ def _brand(page: IdScope) -> str | None:
             m = rx.match(t)
             if m:
                 return clean(m.group(1))
-        if _STORE_WORD_RE.search(t) or len(t) > 60:
+        if _has_store_word(t) or len(t) > 60:
             return None  # a byline in a shape we do not know: no guess
         return t
     node = page.css_first("#brand")  # was "a#brand, #brand": the same first #brand, an <a> or not
