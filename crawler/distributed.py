@@ -81,7 +81,6 @@ class Coordinator:
         `postcodes`: marketplace -> delivery postcode, set by each worker before that marketplace's pages.
         `politeness`: the run's {"retries", "robot_cap"} (see `run_politeness`); workers' own defaults without."""
         postcodes = dict(postcodes or {})
-        politeness = dict(politeness or {})
         self.spider.products, self.spider.searches, self.spider.lists = (
             list(targets.products), list(targets.searches), list(targets.lists))
         seen = self._dupefilter_cls(self.redis, _seen_key(run_id))
@@ -90,9 +89,8 @@ class Coordinator:
         remember_how(store, run_id, postcodes, fresh, politeness)
         ids = store.add_pending_targets(run_id, [_row(r) for r in fresh])
         for target_id, request in zip(ids, fresh, strict=True):
-            market = request.meta["marketplace"]
-            request.meta[SW_META] = {"run": run_id, "target": target_id, "postcode": postcodes.get(market),
-                                     **politeness}
+            request.meta[SW_META] = sw_meta(run_id, target_id, postcodes.get(request.meta["marketplace"]),
+                                            politeness)
             self.requests[target_id] = request
             self.queue.push(request)
         log.info("run %s: %s targets queued", run_id, len(ids))
@@ -223,6 +221,11 @@ def run_politeness(cfg: Any) -> dict[str, int]:
     return {"retries": cfg.politeness.retries, "robot_cap": cfg.politeness.max_robot_checks}
 
 
+def sw_meta(run_id: int, target_id: int, postcode: str | None, politeness: dict[str, int] | None) -> dict[str, Any]:
+    """What a queued request says about its target (crawler.worker.SW_META; crawler.queue_codec checks it)."""
+    return {"run": run_id, "target": target_id, "postcode": postcode, **(politeness or {})}
+
+
 def remember_how(store: Any, run_id: int, postcodes: dict[str, str], requests: list[Any],
                  politeness: dict[str, int] | None = None) -> None:
     """Keep the run's postcodes, politeness and its targets' non-default fetch modes with the run."""
@@ -258,7 +261,7 @@ def _rebuild(spider: Any, run_id: int, row: Any, how: dict[str, Any]) -> Any:
         request = next(spider.list_requests(ListTarget(row.url, row.marketplace, base_url, 1, fetch=fetch)))
         request.meta["page"] = row.page
     postcode = (how.get("postcodes") or {}).get(row.marketplace)
-    request.meta[SW_META] = {"run": run_id, "target": row.id, "postcode": postcode, **(how.get("politeness") or {})}
+    request.meta[SW_META] = sw_meta(run_id, row.id, postcode, how.get("politeness"))
     return request
 
 

@@ -77,17 +77,17 @@ class BlockRetryMiddleware:
                 )
             self._stop_queued(request.meta.get("download_slot"), market)
             return response
+        # a distributed run's own `retries` (crawler.worker sets it per request), else the crawl's
+        max_retries = request.meta.get("max_retry_times", self.max_retries)
         retry = get_retry_request(
             request,
             spider=self.crawler.spider,
             reason=f"blocked: {reason}",
-            # a distributed run's own `retries` (crawler.worker sets it per request), else the crawl's
-            max_retry_times=request.meta.get("max_retry_times", self.max_retries),
+            max_retry_times=max_retries,
             stats_base_key="storefront/block_retry",
         )
         if retry is None:
-            logger.warning("still blocked after %s retries: %s (%s)",
-                           request.meta.get("max_retry_times", self.max_retries), request.url, reason)
+            logger.warning("still blocked after %s retries: %s (%s)", max_retries, request.url, reason)
             return response
         return retry
 

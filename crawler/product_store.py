@@ -208,8 +208,9 @@ class ProductQueries:
     ) -> list[tuple[int, ProductSnapshot]]:
         """(run id, snapshot) of each ASIN's latest `ok` snapshot fetched before `before`, if any."""
         out: list[tuple[int, ProductSnapshot]] = []
-        # Per ASIN one index seek back from `before` (a correlated LIMIT 1), not a window function over
-        # every earlier reading: 25x faster at 100 runs of history, and flat as the history grows.
+        # Per ASIN one index seek back from `before` (a correlated LIMIT 1), not a window function that
+        # numbers every earlier reading: 25x faster at 100 runs of history (the ASINs themselves come from
+        # an index-only scan of their readings).
         inner = _T.alias("earlier")
         for part in chunked(asins):
             keys = (select(_T.c.key)

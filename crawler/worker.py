@@ -3,13 +3,14 @@
 Requests travel through scrapy-redis (queue + dupefilter) as JSON data (`crawler/queue_codec.py`: an
 entry that is not a storewatch request is refused and logged, never unpickled); the run's targets live
 in the database (`crawler/distributed.py` creates them). Each request carries
-`meta["storewatch"] = {"run", "target", "postcode"}`: the worker claims the target when it starts
+`meta["storewatch"] = {"run", "target", "postcode", "retries", "robot_cap"}`: the worker claims the target when it starts
 fetching and completes it with the page's outcome. A worker that dies mid-page loses nothing: its claim
 expires and the coordinator queues the target again.
 
 A worker fetches as a one-process crawl does: the target's fetch mode (http, browser or auto, through
 the same scrapy-playwright settings and browser contexts) and the run's delivery postcode for the
-marketplace (the same address change, once per run and marketplace, before that marketplace's pages).
+marketplace (the same address change, once per run and marketplace, before that marketplace's pages),
+with the run's retries and robot-check cap.
 Politeness is per worker: one request at a time per marketplace (the download slot), `--delay` between.
 """
 
@@ -33,7 +34,7 @@ from spiders.watchlist import WatchlistSpider
 
 log = logging.getLogger(__name__)
 
-SW_META = "storewatch"  # request meta / item key: {"run": run_id, "target": target_id, "postcode": ...}
+SW_META = "storewatch"  # request meta / item key: {"run", "target", "postcode", "retries", "robot_cap"}
 QUEUE_KEY = "storewatch:requests"
 DUPEFILTER_KEY = "storewatch:dupefilter"
 STOP_KEY = "storewatch:stop"  # a timestamp: workers started before it stop
@@ -83,8 +84,6 @@ class WorkerSpider(WatchlistSpider):
         market = request.meta.get("marketplace")
         if sw is None or market is None:
             return request
-        if "retries" in sw:
-            request.meta["max_retry_times"] = sw["retries"]  # read by Scrapy's retries and ours
         postcode = sw.get("postcode")
         wanted = (sw["run"], postcode)
         before = self.located.get(market)
@@ -132,8 +131,6 @@ class WorkerSpider(WatchlistSpider):
             if sw is not None:
                 if isinstance(out, Request):
                     out.meta.setdefault(SW_META, sw)  # the offers panel belongs to its product's target
-                    if "retries" in sw:
-                        out.meta.setdefault("max_retry_times", sw["retries"])
                 elif isinstance(out, dict):
                     out[SW_META] = sw
             yield out
@@ -233,6 +230,8 @@ class ClaimMiddleware:
         sw = request.meta.get(SW_META)
         if sw is None:
             return
+        if "retries" in sw:  # the run's own, for every request of its targets (read by Scrapy's retries and ours)
+            request.meta.setdefault("max_retry_times", sw["retries"])
         if not self.store.claim_target(sw["target"], self.worker):
             self.stats.inc_value("distributed/already_done")
             raise IgnoreRequest(f"target {sw['target']} already has an outcome")
