@@ -21,6 +21,7 @@ from typing import Any, Self
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 
+from crawler.exceptions import require_extra
 from crawler.paths import default_db_url, ensure_private_file
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,8 @@ def make_engine(url: str) -> Engine:
     if path is not None:
         ensure_private_file(path)  # before SQLite creates it with the umask's permissions
     if parsed.get_backend_name() != "sqlite":
+        if parsed.get_backend_name() == "postgresql":
+            require_extra("psycopg", "postgres", "a PostgreSQL database")
         return create_engine(url, json_serializer=_compact_json, pool_pre_ping=True)
     engine = create_engine(
         url, json_serializer=_compact_json, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}

@@ -12,6 +12,23 @@ class UsageError(StorewatchError):
     Errors met while running (disk, database) exit 1; pages that could not be read exit 3."""
 
 
+class MissingExtra(StorewatchError):
+    """An optional dependency is not installed: the message names the install command (exit code 1)."""
+
+
+def require_extra(module: str, extra: str, purpose: str) -> None:
+    """Raise MissingExtra unless `module` can be imported (checked without importing it)."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingExtra(f"{purpose} needs the {module} package, which is not installed: "
+                           f"pip install 'storewatch[{extra}]'")
+
+
+# (module, extra, what needs it) for require_extra
+DISTRIBUTED = ("scrapy_redis", "distributed", "distributed crawling (crawl --distributed, worker)")
+
+
 class InvalidAsin(UsageError):
     def __init__(self, value: str) -> None:
         super().__init__(

@@ -43,3 +43,27 @@ def test_crawls_never_open_scrapys_remote_control_server() -> None:
 
     assert scrapy_settings()["REMOTE_CONTROL_ENABLED"] is False
     assert scrapy_settings(ad_hoc=True)["REMOTE_CONTROL_ENABLED"] is False
+
+
+@pytest.mark.parametrize("argv,missing,words", [
+    (["worker", "--redis", "redis://127.0.0.1:6379", "--db", "sqlite:///unused.db"], "scrapy_redis",
+     "pip install 'storewatch[distributed]'"),
+    (["crawl", "--config", "unused.toml", "--distributed", "redis://127.0.0.1:6379"], "scrapy_redis",
+     "pip install 'storewatch[distributed]'"),
+    (["alerts", "--db", "postgresql://postgres@127.0.0.1:5432/test"], "psycopg", "pip install 'storewatch[postgres]'"),
+])
+def test_a_missing_optional_package_names_its_install_command(
+        argv: list[str], missing: str, words: str, tmp_path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == missing else real(name, *a))
+    monkeypatch.chdir(tmp_path)
+    if argv[0] == "crawl":
+        (tmp_path / "unused.toml").write_text('[marketplaces.us]\n[[products]]\nasin = "B08N5WRWNW"\nmarketplace = "us"\n')
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "unused.db").exists()  # nothing written

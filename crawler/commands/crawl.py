@@ -49,6 +49,9 @@ def crawl(
 
         raise UsageError(f"--fetch {fetch!r}: use http, browser or auto")
     if distributed:
+        from crawler.exceptions import DISTRIBUTED, require_extra
+
+        require_extra(*DISTRIBUTED)
         from crawler.distributed import run_distributed
 
         summary = run_distributed(cfg, redis_url=distributed, db_url=db, base_url=base_url,

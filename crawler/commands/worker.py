@@ -35,7 +35,9 @@ def worker(
 ) -> None:
     """Work for distributed crawls: pop requests from Redis, fetch politely, store into the database."""
     from crawler.commands.common import print_json
+    from crawler.exceptions import DISTRIBUTED, require_extra
 
+    require_extra(*DISTRIBUTED)
     if stop:
         from crawler.distributed import request_stop
 
