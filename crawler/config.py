@@ -23,10 +23,29 @@ SELLER_ID_RE = re.compile(r"^[A-Z0-9]{10,16}$")
 
 
 class ConfigError(UsageError):
-    def __init__(self, path: Path | str, message: str, line: int | None = None, key: str | None = None):
-        where = f"{path}" + (f", line {line}" if line else "") + (f", key {key!r}" if key else "")
-        super().__init__(f"{where}: {message}")
+    """A bad watchlist. `line` and `key` are the first problem's; `problems` holds every one, in file
+    order, so a user fixes them all in one go instead of one per run."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        message: str,
+        line: int | None = None,
+        key: str | None = None,
+        more: list[tuple[int | None, str | None, str]] | None = None,
+    ):
         self.path, self.line, self.key = str(path), line, key
+        self.problems = [(line, key, message), *(more or [])]
+        if len(self.problems) == 1:
+            super().__init__(f"{_where(path, line, key)}: {message}")
+            return
+        lines = [f"{path}: {len(self.problems)} errors"]
+        lines += [f"  {_where('', ln, k).lstrip(', ')}: {msg}" for ln, k, msg in self.problems]
+        super().__init__("\n".join(lines))
+
+
+def _where(path: Path | str, line: int | None, key: str | None) -> str:
+    return f"{path}" + (f", line {line}" if line else "") + (f", key {key!r}" if key else "")
 
 
 class _Model(BaseModel):
@@ -278,14 +297,19 @@ def parse_config(text: str, path: str | Path = "<config>") -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as e:
-        err = e.errors()[0]
-        loc = tuple(err["loc"])
-        key = _dotted(loc)
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = f"unknown key {loc[-1]!r} (allowed: {', '.join(_allowed(loc))})"
-        more = f" (and {len(e.errors()) - 1} more error(s))" if len(e.errors()) > 1 else ""
-        raise ConfigError(path, msg + more, line=locate(text, loc), key=key) from None
+        problems = sorted(
+            (_problem(text, err) for err in e.errors()), key=lambda p: (p[0] is None, p[0] or 0)
+        )
+        (line, key, msg), *more = problems
+        raise ConfigError(path, msg, line=line, key=key, more=more) from None
+
+
+def _problem(text: str, err: Any) -> tuple[int | None, str | None, str]:
+    loc = tuple(err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = f"unknown key {loc[-1]!r} (allowed: {', '.join(_allowed(loc))})"
+    return locate(text, loc), _dotted(loc) or None, msg
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:

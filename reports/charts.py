@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+from datetime import timedelta
 from functools import lru_cache
 
 import matplotlib
@@ -66,6 +67,13 @@ def font_families(need_cjk: bool) -> list[str]:
 @lru_cache(maxsize=64)  # the same chart in the e-mail and the archive copy, or two languages
 def render_chart(spec: ChartSpec, *, title: str, ylabel: str = "") -> bytes:
     """A PNG of the spec's points; `None` values are gaps, not zeros."""
+    fig = draw_chart(spec, title=title, ylabel=ylabel)
+    raw = io.BytesIO()
+    fig.savefig(raw, format="png", dpi=DPI)
+    return _palette_png(raw.getvalue())
+
+
+def draw_chart(spec: ChartSpec, *, title: str, ylabel: str = "") -> Figure:
     families = font_families(has_cjk(title + ylabel))
     fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
     ax = fig.add_subplot()
@@ -89,16 +97,22 @@ def render_chart(spec: ChartSpec, *, title: str, ylabel: str = "") -> bytes:
     ax.set_title(title, fontsize=10, loc="left", family=families)
     if ylabel:
         ax.set_ylabel(ylabel, fontsize=8, family=families)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter(_tick_format(times)))
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=7))
     ax.tick_params(labelsize=7)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.grid(axis="y", color="#e6e6e6", linewidth=0.6)
     fig.tight_layout(pad=0.4)
-    raw = io.BytesIO()
-    fig.savefig(raw, format="png", dpi=DPI)
-    return _palette_png(raw.getvalue())
+    return fig
+
+
+def _tick_format(times: list) -> str:
+    """Dates for a history of days; times too when the readings fall within two days (intraday checks,
+    the demo), where every tick would otherwise print the same date. Numeric, so it reads in any language."""
+    if len(times) > 1 and max(times) - min(times) < timedelta(days=2):
+        return "%m-%d %H:%M"
+    return "%m-%d"
 
 
 def _short(value: float) -> str:

@@ -99,3 +99,18 @@ def test_base_url_must_be_amazon_or_local(url: str, ok: bool) -> None:
     assert "allow_any_host" in str(err.value) and err.value.line == 5  # the [marketplaces.de] section
     allowed = parse_config(text.replace(f'base_url = "{url}"', f'base_url = "{url}"\nallow_any_host = true'))
     assert allowed.marketplaces["de"].base_url == url
+
+
+def test_every_error_is_listed_with_its_line_in_file_order() -> None:
+    # Two mistakes far apart: the user should see both at once, not one per run.
+    text = GOOD.replace("own = true", "own = true\ncolour = 'red'", 1).replace("pages = 3", "pages = 30", 1)
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "watch.toml")
+    assert [(line, key) for line, key, _ in err.value.problems] == [
+        (12, "products[1].colour"), (19, "keywords[1].pages"),
+    ]
+    first, *rest = str(err.value).splitlines()
+    assert first == "watch.toml: 2 errors"
+    assert rest[0].startswith("  line 12, key 'products[1].colour': unknown key 'colour'")
+    assert rest[1].startswith("  line 19, key 'keywords[1].pages':") and "less than or equal to 7" in rest[1]
+    assert (err.value.line, err.value.key) == (12, "products[1].colour")  # the first, as before

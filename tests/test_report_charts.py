@@ -87,3 +87,18 @@ def test_missing_font_error_names_the_package(monkeypatch):
     with pytest.raises(charts.MissingFontError, match="apt-get install fonts-noto-cjk"):
         charts.font_families(need_cjk=True)
     assert charts.font_families(need_cjk=False) == ["DejaVu Sans"]  # English charts still work
+
+
+def _tick_labels(spec: ChartSpec) -> list[str]:
+    fig = charts.draw_chart(spec, title="Price")
+    fig.canvas.draw()
+    return [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
+
+
+@pytest.mark.parametrize("step,distinct_dates", [(timedelta(minutes=20), False), (timedelta(days=1), True)])
+def test_time_axis_ticks_are_distinct_for_intraday_and_daily_histories(step, distinct_dates):
+    # Runs a few minutes apart (the demo, intraday checks) used to label every tick with one date.
+    spec = ChartSpec("B0OWN00001", "price", tuple((T + i * step, Decimal(20 + i)) for i in range(6)), "USD")
+    labels = _tick_labels(spec)
+    assert len(labels) >= 2 and len(set(labels)) == len(labels), labels
+    assert all((":" in label) != distinct_dates for label in labels), labels
