@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -128,13 +130,36 @@ def pg_server():
     except psycopg.OperationalError as exc:
         pytest.skip(f"PostgreSQL not reachable at {plain}: {str(exc).strip()}")
     conn.base_url = base  # type: ignore[attr-defined]
+    drop_stale_schemas(conn)
     yield conn
     conn.close()
 
 
+STALE_AFTER_S = 12 * 3600  # far longer than any test session, so a running one keeps its schemas
+
+
+def new_schema_name() -> str:
+    """sw_test_<creation time>_<random>: the time lets a later session drop what a killed one left."""
+    return f"sw_test_{int(time.time()):x}_{uuid.uuid4().hex[:8]}"
+
+
+def drop_stale_schemas(admin) -> list[str]:
+    """Drop test schemas older than STALE_AFTER_S (a killed session never reaches its own cleanup)."""
+    rows = admin.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'sw\\_test\\_%'").fetchall()
+    stale = [
+        name
+        for (name,) in rows
+        if (m := re.fullmatch(r"sw_test_([0-9a-f]+)_[0-9a-f]{8}", name))
+        and time.time() - int(m.group(1), 16) > STALE_AFTER_S
+    ]
+    for name in stale:
+        admin.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    return stale
+
+
 @contextmanager
 def pg_schema(admin) -> Iterator[str]:
-    schema = f"sw_test_{uuid.uuid4().hex[:12]}"
+    schema = new_schema_name()
     admin.execute(f'CREATE SCHEMA "{schema}"')
     try:
         yield f"{admin.base_url}?options={quote(f'-csearch_path={schema}')}"
@@ -172,7 +197,7 @@ def db_url_for(tmp_path: Path, name: str = "storewatch.db") -> str:
     if key not in _test_schemas:
         import psycopg
 
-        schema = f"sw_test_{uuid.uuid4().hex[:12]}"
+        schema = new_schema_name()
         plain = _test_db_choice().replace("+psycopg", "")
         try:
             admin = psycopg.connect(plain, autocommit=True, connect_timeout=3)
