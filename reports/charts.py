@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import logging
 import math
-from datetime import timedelta
 from functools import lru_cache
 
 import matplotlib
@@ -97,8 +96,9 @@ def draw_chart(spec: ChartSpec, *, title: str, ylabel: str = "") -> Figure:
     ax.set_title(title, fontsize=10, loc="left", family=families)
     if ylabel:
         ax.set_ylabel(ylabel, fontsize=8, family=families)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter(_tick_format(times)))
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=7))
+    locator = mdates.AutoDateLocator(maxticks=7)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(_tick_formatter(locator))
     ax.tick_params(labelsize=7)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -107,12 +107,13 @@ def draw_chart(spec: ChartSpec, *, title: str, ylabel: str = "") -> Figure:
     return fig
 
 
-def _tick_format(times: list) -> str:
-    """Dates for a history of days; times too when the readings fall within two days (intraday checks,
-    the demo), where every tick would otherwise print the same date. Numeric, so it reads in any language."""
-    if len(times) > 1 and max(times) - min(times) < timedelta(days=2):
-        return "%m-%d %H:%M"
-    return "%m-%d"
+def _tick_formatter(locator: mdates.AutoDateLocator) -> mdates.AutoDateFormatter:
+    """Dates for a history of days, times when the ticks are hours or minutes apart (intraday checks,
+    the demo's runs seconds apart), where a date alone would print the same label on every tick.
+    Numeric formats, so they read the same in every report language."""
+    fmt = mdates.AutoDateFormatter(locator, defaultfmt="%m-%d")
+    fmt.scaled = {365.0: "%Y-%m", 30.0: "%m-%d", 1.0: "%m-%d", 1 / 24: "%H:%M", 1 / 1440: "%H:%M:%S"}
+    return fmt
 
 
 def _short(value: float) -> str:
