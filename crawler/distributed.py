@@ -76,10 +76,10 @@ class Coordinator:
     # -- seeding --------------------------------------------------------------------------------------
 
     def seed(self, store: Any, run_id: int, targets: Any, postcodes: dict[str, str] | None = None,
-             politeness: dict[str, int] | None = None) -> int:
+             politeness: dict[str, Any] | None = None) -> int:
         """Create the run's pending targets and queue their requests; the number of targets.
         `postcodes`: marketplace -> delivery postcode, set by each worker before that marketplace's pages.
-        `politeness`: the run's {"retries", "robot_cap"} (see `run_politeness`); workers' own defaults without."""
+        `politeness`: the run's {"retries", "robot_cap", "delay", "jitter"} (see `run_politeness`); workers' own defaults without."""
         postcodes = dict(postcodes or {})
         self.spider.products, self.spider.searches, self.spider.lists = (
             list(targets.products), list(targets.searches), list(targets.lists))
@@ -215,19 +215,21 @@ def _how_key(kind: str, marketplace: str, key: str) -> str:
     return f"{kind}:{marketplace}:{key}"
 
 
-def run_politeness(cfg: Any) -> dict[str, int]:
-    """What a worker takes from the watchlist with each request: retries and the robot-check cap (its
-    delay and proxies are the worker machine's own: `storewatch worker --delay / --proxies-env`)."""
-    return {"retries": cfg.politeness.retries, "robot_cap": cfg.politeness.max_robot_checks}
+def run_politeness(cfg: Any) -> dict[str, Any]:
+    """What a worker takes from the watchlist with each request: retries, the robot-check cap, and the
+    delay with its jitter as a floor under the worker's own `--delay` (crawler.run_delay); proxies are
+    the worker machine's own (`--proxies-env`)."""
+    p = cfg.politeness
+    return {"retries": p.retries, "robot_cap": p.max_robot_checks, "delay": p.delay_seconds, "jitter": p.jitter}
 
 
-def sw_meta(run_id: int, target_id: int, postcode: str | None, politeness: dict[str, int] | None) -> dict[str, Any]:
+def sw_meta(run_id: int, target_id: int, postcode: str | None, politeness: dict[str, Any] | None) -> dict[str, Any]:
     """What a queued request says about its target (crawler.worker.SW_META; crawler.queue_codec checks it)."""
     return {"run": run_id, "target": target_id, "postcode": postcode, **(politeness or {})}
 
 
 def remember_how(store: Any, run_id: int, postcodes: dict[str, str], requests: list[Any],
-                 politeness: dict[str, int] | None = None) -> None:
+                 politeness: dict[str, Any] | None = None) -> None:
     """Keep the run's postcodes, politeness and its targets' non-default fetch modes with the run."""
     fetch = {}
     for r in requests:

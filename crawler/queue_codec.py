@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import math
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +43,10 @@ def _int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+def _number(v: Any) -> bool:
+    return _int(v) or (isinstance(v, float) and math.isfinite(v))
+
+
 META: dict[str, Any] = {
     "marketplace": _str,
     "download_slot": _str,
@@ -59,6 +64,9 @@ SW_KEYS = {
     # the run's politeness.retries and max_robot_checks (within the limits the config allows)
     "retries": lambda v: _int(v) and 0 <= v <= 10,
     "robot_cap": lambda v: _int(v) and v >= 1,
+    # and its delay_seconds and jitter (a floor under the worker's own delay: crawler.run_delay)
+    "delay": lambda v: _number(v) and 0 <= v <= 3600,
+    "jitter": lambda v: _number(v) and 0 <= v <= 1,
 }
 
 
@@ -159,7 +167,7 @@ def _check(data: Any) -> None:
         elif key == "storewatch":
             if not isinstance(value, dict) or set(value) - set(SW_KEYS) or not all(
                     SW_KEYS[k](v) for k, v in value.items()) or not {"run", "target"} <= set(value):
-                refuse("meta 'storewatch' is not {run, target, postcode, retries, robot_cap}")
+                refuse("meta 'storewatch' is not {run, target, postcode, retries, robot_cap, delay, jitter}")
         elif key not in META or not META[key](value):
             refuse(f"meta {key!r} is not a key or value storewatch queues")
 

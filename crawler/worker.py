@@ -3,7 +3,7 @@
 Requests travel through scrapy-redis (queue + dupefilter) as JSON data (`crawler/queue_codec.py`: an
 entry that is not a storewatch request is refused and logged, never unpickled); the run's targets live
 in the database (`crawler/distributed.py` creates them). Each request carries
-`meta["storewatch"] = {"run", "target", "postcode", "retries", "robot_cap"}`: the worker claims the target when it starts
+`meta["storewatch"] = {"run", "target", "postcode", "retries", "robot_cap", "delay", "jitter"}`: the worker claims the target when it starts
 fetching and completes it with the page's outcome. A worker that dies mid-page loses nothing: its claim
 expires and the coordinator queues the target again.
 
@@ -11,7 +11,8 @@ A worker fetches as a one-process crawl does: the target's fetch mode (http, bro
 the same scrapy-playwright settings and browser contexts) and the run's delivery postcode for the
 marketplace (the same address change, once per run and marketplace, before that marketplace's pages),
 with the run's retries and robot-check cap.
-Politeness is per worker: one request at a time per marketplace (the download slot), `--delay` between.
+Politeness is per worker: one request at a time per marketplace (the download slot), `--delay` between,
+or the run's own delay when that is longer (crawler.run_delay).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from spiders.watchlist import WatchlistSpider
 
 log = logging.getLogger(__name__)
 
-SW_META = "storewatch"  # request meta / item key: {"run", "target", "postcode", "retries", "robot_cap"}
+SW_META = "storewatch"  # request meta / item key: {"run", "target", "postcode", "retries", "robot_cap", ...}
 QUEUE_KEY = "storewatch:requests"
 DUPEFILTER_KEY = "storewatch:dupefilter"
 STOP_KEY = "storewatch:stop"  # a timestamp: workers started before it stop
@@ -376,7 +377,7 @@ def worker_settings(redis_url: str, db_url: str, name: str, *, delay: float = 3.
     # Scrapy 2.19 starts every queued request of a slot at once when its delay is 0: a 1 ms floor
     # keeps one request at a time per marketplace.
     slot_delay = max(delay, 0.001)
-    slots = {f"amazon-{code}": {"concurrency": 1, "delay": slot_delay, "randomize_delay": delay > 0}
+    slots = {f"amazon-{code}": {"concurrency": 1, "delay": slot_delay, "jitter": 0.5 if delay > 0 else 0.0}
              for code in MARKETPLACES}
     settings = scrapy_settings(
         log_level=log_level,
@@ -403,10 +404,13 @@ def worker_settings(redis_url: str, db_url: str, name: str, *, delay: float = 3.
         STOREWATCH_WORKER=name,
         STOREWATCH_MAX_IDLE=max_idle,
         ITEM_PIPELINES={"crawler.worker.DistributedStorePipeline": 300},
-        EXTENSIONS={"scrapy.extensions.telnet.TelnetConsole": None, "crawler.worker.WorkerControl": 500},
+        EXTENSIONS={"scrapy.extensions.telnet.TelnetConsole": None, "crawler.worker.WorkerControl": 500,
+                    # AutoThrottle that keeps the run's delay as a floor
+                    "scrapy.extensions.throttle.AutoThrottle": None, "crawler.run_delay.RunDelayThrottle": 0},
     )
     # the crawl's own middlewares (retries on robot checks, browser contexts, proxies), plus claiming
-    settings["DOWNLOADER_MIDDLEWARES"] = {**settings["DOWNLOADER_MIDDLEWARES"], "crawler.worker.ClaimMiddleware": 100}
+    settings["DOWNLOADER_MIDDLEWARES"] = {**settings["DOWNLOADER_MIDDLEWARES"], "crawler.worker.ClaimMiddleware": 100,
+                                          "crawler.run_delay.RunDelayMiddleware": 110}
     return settings
 
 

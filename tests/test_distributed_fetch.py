@@ -4,6 +4,7 @@ another location) and each target's fetch mode (browser pages in Chromium, `auto
 need it). Real workers, real Redis, real PostgreSQL, the real storefront."""
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -160,3 +161,25 @@ def test_a_long_running_worker_counts_robot_checks_per_run_with_the_runs_cap_and
         proxy.close()
         assert code == 0
         assert "s3cret-proxy-pass" not in err
+
+
+def test_workers_wait_the_watchlists_delay_when_it_is_longer_than_their_own(
+        redis_url, pg_db_url, tmp_path: Path) -> None:
+    from tests.test_politeness import TimedStorefront
+
+    us = [p for p in TRUTH.products.values() if p.marketplace == "us"][:4]
+    slow = watchlist([(p, None) for p in us]).replace("delay_seconds = 0\njitter = 0",
+                                                        "delay_seconds = 0.6\njitter = 0")
+    worker = start_worker("patient", pg_db_url, tmp_path)  # its own --delay is 0
+    try:
+        with TimedStorefront() as sf:
+            run(tmp_path, sf, pg_db_url, slow, "slow")
+            starts = sorted(a for a, _, path in sf.timing if path.startswith("/dp/"))
+        assert len(starts) == 4, starts
+        gaps = [b - a for a, b in itertools.pairwise(starts)]
+        assert min(gaps) >= 0.55, gaps  # the watchlist's 0.6 s, not the worker's 0
+    finally:
+        from crawler.distributed import request_stop
+
+        request_stop(redis_url)
+        assert finish(worker, 60)[0] == 0

@@ -29,7 +29,7 @@ def first_requests() -> tuple[WorkerSpider, list[Any]]:
     requests = spider.all_requests()
     for i, r in enumerate(requests):
         r.meta[SW_META] = {"run": 7, "target": i + 1, "postcode": "10001" if i % 2 else None,
-                           **({"retries": 0, "robot_cap": 3} if i % 2 else {})}
+                           **({"retries": 0, "robot_cap": 3, "delay": 2.5, "jitter": 0.3} if i % 2 else {})}
     return spider, requests
 
 
@@ -91,6 +91,8 @@ def _tampered(change: Any) -> bytes:
     (lambda tmp: _tampered(lambda d: d["meta"]["storewatch"].update(run="1; DROP")), "storewatch"),
     (lambda tmp: _tampered(lambda d: d["meta"]["storewatch"].update(retries=1000)), "storewatch"),
     (lambda tmp: _tampered(lambda d: d["meta"]["storewatch"].update(robot_cap=0)), "storewatch"),
+    (lambda tmp: _tampered(lambda d: d["meta"]["storewatch"].update(delay=-1)), "storewatch"),
+    (lambda tmp: _tampered(lambda d: d["meta"]["storewatch"].update(jitter="0.5")), "storewatch"),
     (lambda tmp: b"{" + b" " * queue_codec.MAX_BYTES + b"}", "at most"),
 ])
 def test_anything_else_is_refused_with_its_reason(raw: Any, why: str, tmp_path: Path) -> None:
