@@ -220,6 +220,10 @@ def store_closer() -> Iterator[Callable[[Any], Any]]:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    import sys
+
+    if "tests.workers" in sys.modules:
+        sys.modules["tests.workers"].release_redis_db()
     if not _test_schemas:
         return
     import psycopg

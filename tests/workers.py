@@ -1,8 +1,11 @@
 """Distributed crawls in tests: `storewatch worker` and `crawl --distributed` processes, and what they
-stored. The Redis database is `STOREWATCH_TEST_REDIS` (the `redis_url` fixture flushes it)."""
+stored. The Redis database is `STOREWATCH_TEST_REDIS`, else one this session claims (the `redis_url`
+fixture flushes it)."""
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -14,7 +17,46 @@ import pytest
 from crawler.records import ProductSnapshot
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = os.environ.get("STOREWATCH_TEST_REDIS", "redis://127.0.0.1:6379/7")
+REDIS_SERVER = "redis://127.0.0.1:6379"
+REGISTRY_DB, SESSION_DBS = 15, (9, 10, 11, 12, 13, 14, 7)  # bench/scale.py uses 8
+CLAIM_SECONDS = 3 * 3600  # a killed session's claim lapses after this
+_claim: tuple[Any, str, str] | None = None  # (registry client, key, token) of this session's database
+
+
+def _session_redis_url() -> str:
+    """A Redis database of this test session's own, named in STOREWATCH_TEST_REDIS for the processes it
+    starts: two sessions at once (a developer's and a helper's) would flush and drain each other's queue."""
+    global _claim
+    if url := os.environ.get("STOREWATCH_TEST_REDIS"):
+        return url
+    url = f"{REDIS_SERVER}/{SESSION_DBS[0]}"
+    try:
+        import redis
+    except ImportError:  # the redis_url fixture skips saying so
+        return url
+    registry = redis.Redis.from_url(f"{REDIS_SERVER}/{REGISTRY_DB}", socket_connect_timeout=2)
+    token = f"{socket.gethostname()}:{os.getpid()}"
+    with contextlib.suppress(redis.RedisError):  # no Redis: the redis_url fixture skips saying so
+        for n in SESSION_DBS:
+            key = f"storewatch-test:db:{n}"
+            if registry.set(key, token, nx=True, ex=CLAIM_SECONDS):
+                url, _claim = f"{REDIS_SERVER}/{n}", (registry, key, token)
+                break
+    os.environ["STOREWATCH_TEST_REDIS"] = url
+    return url
+
+
+def release_redis_db() -> None:
+    """Give this session's Redis database back (called when the session ends)."""
+    global _claim
+    if _claim is not None:
+        registry, key, token = _claim
+        if registry.get(key) == token.encode():
+            registry.delete(key)
+        _claim = None
+
+
+REDIS_URL = _session_redis_url()
 
 
 STARTED: list[subprocess.Popen] = []  # killed by the redis_url fixture if a failed test left them running
