@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 import re
 
-from selectolax.lexbor import LexborHTMLParser
-
 from crawler.records import Outcome, SearchPage, SearchResult, SponsoredBanner
 from spiders.parsers.cards import (
     asin_from_href,
@@ -30,6 +28,7 @@ from spiders.parsers.cards import (
     valid_asin,
 )
 from spiders.parsers.common import attr, decode_page
+from spiders.parsers.dom import html_tree
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +68,7 @@ def parse_search(
     if blocked is not None:
         return SearchPage(keyword, market.code, url, page_no, blocked[0], blocked[1])
 
-    tree = LexborHTMLParser(source)
+    tree = html_tree(source)
     results: list[SearchResult] = []
     organic = sponsored_n = 0
     for card in _cards(tree):
