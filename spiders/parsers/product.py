@@ -32,6 +32,7 @@ from spiders.parsers.buybox import is_hidden, read_buybox, text_of
 from spiders.parsers.common import asin_from_url, attr, caseless, clean, parse_count, parse_rating
 from spiders.parsers.details import read_details
 from spiders.parsers.dom import IdScope, html_tree
+from spiders.parsers.scan import find
 
 log = logging.getLogger(__name__)
 
@@ -213,12 +214,12 @@ def _in_stock_shown(tree: Tree) -> bool:
 
 def _near(doc: Any, marker: Any, rx: re.Pattern, span: int = 120) -> re.Match | None:
     """`rx` matched right at the next literal `marker` (a plain find is ~20x faster than a regex scan)."""
-    i = doc.find(marker)
+    i = find(doc, marker)
     while i != -1:
         m = rx.match(doc, i, i + span)
         if m:
             return m
-        i = doc.find(marker, i + len(marker))
+        i = find(doc, marker, i + len(marker))
     return None
 
 
@@ -241,7 +242,7 @@ def _script_data(doc: Any) -> _Scripts:
     parent = _s(m.group(1)) if m else None
     variations: list[str] = []
     marker = lit('"dimensionToAsinMap"')
-    i = doc.find(marker)
+    i = find(doc, marker)
     twister = -1
     while i != -1:
         dm = rx["dim_map"].match(doc, i, i + 100_000)
@@ -249,7 +250,7 @@ def _script_data(doc: Any) -> _Scripts:
             variations += [_s(a) for a in rx["quoted_asin"].findall(dm.group(1))]
             twister = i
             break
-        i = doc.find(marker, i + len(marker))
+        i = find(doc, marker, i + len(marker))
     # asinVariationValues sits in the same twister script, a few KB on: no need to scan the whole page
     am = _near(doc[max(0, twister - 50_000):twister + 200_000], lit('"asinVariationValues"'), rx["avv"], 60) \
         if twister != -1 else None
