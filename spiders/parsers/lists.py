@@ -55,7 +55,7 @@ def parse_list(html: str | bytes, url: str, marketplace: str | None = None, stat
     """A ranked list in rank order (per heading on the landing page); an empty list the page announces is ok."""
     text, source = decode_page(html)
     market = market_for(url, marketplace)
-    blocked = check_block(text, status, url)
+    blocked = check_block(source, status, url)  # UTF-8 bytes as they came: scanned by memmem (parsers.scan)
     if blocked is not None:
         return ListPage(_kind(url, None), market.code, url, blocked[0], blocked[1])
 

@@ -59,7 +59,7 @@ def parse_offers(
     text, source = decode_page(html)
     market = market_for(url, marketplace)
     asin = valid_asin(query_value(url, "asin", "ASIN")) or asin_from_href(url) or ""
-    blocked = check_block(text, status, url)
+    blocked = check_block(source, status, url)  # UTF-8 bytes as they came: scanned by memmem (parsers.scan)
     if blocked is not None:
         return OffersPage(asin, market.code, url, blocked[0], blocked[1])
 

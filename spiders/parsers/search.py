@@ -64,7 +64,7 @@ def parse_search(
     market = market_for(url, marketplace)
     keyword = query_value(url, "k", "field-keywords", "keywords") or ""
     page_no = page or _int(query_value(url, "page")) or 1
-    blocked = check_block(text, status, url)
+    blocked = check_block(source, status, url)  # UTF-8 bytes as they came: scanned by memmem (parsers.scan)
     if blocked is not None:
         return SearchPage(keyword, market.code, url, page_no, blocked[0], blocked[1])
 
