@@ -35,7 +35,7 @@ def find(doc: Any, needle: Any, start: int = 0, end: int | None = None) -> int:
     if _MEMMEM is None or type(doc) is not bytes or start < 0 or stop < 0 or min(stop, size) - start < _SHORT:
         return doc.find(needle, start, stop)
     stop = min(stop, size)
-    base = ctypes.cast(doc, ctypes.c_void_p).value  # the bytes object's own buffer, not a copy
+    base = ctypes.cast(ctypes.c_char_p(doc), ctypes.c_void_p).value  # the bytes' own buffer, not a copy
     assert base is not None
     hit = _MEMMEM(base + start, stop - start, needle, len(needle))
     return -1 if hit is None else hit - base
