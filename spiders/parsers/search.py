@@ -154,7 +154,8 @@ def _secondary_offer(node) -> bool:
 
 def _title_and_brand(card) -> tuple[str | None, str | None]:
     """The product title (the linked h2) and a brand line printed above it (fashion and some grids)."""
-    h2s = card.css("h2")
+    heads = card.css("h2, h5")  # one walk for the title's h2 and the brand line's h2 or h5
+    h2s = [h for h in heads if h.tag == "h2"]
     title_node = None
     for h2 in h2s:
         if h2.css_first("a") is not None or has_ancestor(h2, card, lambda n: n.tag == "a"):
@@ -166,7 +167,7 @@ def _title_and_brand(card) -> tuple[str | None, str | None]:
     if title is None and title_node is not None:
         title = clean(attr(title_node, "aria-label"))
     brand = None
-    for h in card.css("h2, h5"):
+    for h in heads:
         if title_node is not None and h.mem_id == title_node.mem_id:
             continue
         if has_ancestor(h, card, lambda n: n.tag == "a") or not has_ancestor(h, card, _title_area):
