@@ -35,9 +35,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from scrapy import signals
-from scrapy.exceptions import NotConfigured
-
 from crawler.byte_ring import ByteRing
 
 log = logging.getLogger(__name__)
@@ -181,6 +178,11 @@ class ParsePool:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ParsePool:
+        # Scrapy is imported here, not at the top: a worker runs this module and needs none of it (importing
+        # it cost ~0.2 s per worker, and the crawl's first pages wait for the workers to start).
+        from scrapy import signals
+        from scrapy.exceptions import NotConfigured
+
         processes = crawler.settings.getint("STOREWATCH_PARSE_PROCESSES", 0)
         if processes <= 0:
             raise NotConfigured("pages are parsed in the reactor's thread")

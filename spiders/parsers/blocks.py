@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from crawler.records import Outcome
+from spiders.parsers.scan import find
 
 # Pages this small cannot be a product, search or list page (those are 200 KB and more).
 _SMALL = 60_000
@@ -61,8 +62,8 @@ class _Doc:
     def has(self, *literals: str) -> bool:
         html, end = self.html, self.end
         if self.kind is bytes:
-            return any(html.find(lit.encode(), 0, end) != -1 for lit in literals)
-        return any(html.find(lit, 0, end) != -1 for lit in literals)
+            return any(find(html, lit.encode(), 0, end) != -1 for lit in literals)
+        return any(find(html, lit, 0, end) != -1 for lit in literals)
 
     def search(self, name: str) -> bool:
         return _RE[self.kind][name].search(self.html, 0, self.end) is not None

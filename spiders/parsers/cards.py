@@ -69,7 +69,7 @@ def market_for(url: str, marketplace: str | None) -> Marketplace:
     return market_from_url(url or "") or get_marketplace("us")
 
 
-def check_block(html: str, status: int | None, url: str | None) -> tuple[Outcome, str] | None:
+def check_block(html: str | bytes, status: int | None, url: str | None) -> tuple[Outcome, str] | None:
     """The block verdict of `spiders.parsers.blocks`, imported late so this module loads without it."""
     try:
         from spiders.parsers.blocks import detect_block

@@ -13,8 +13,6 @@ import logging
 import re
 from urllib.parse import urlsplit
 
-from selectolax.lexbor import LexborHTMLParser
-
 from crawler.records import ListEntry, ListPage, Outcome
 from spiders.parsers.cards import (
     asin_from_href,
@@ -32,6 +30,7 @@ from spiders.parsers.cards import (
     valid_asin,
 )
 from spiders.parsers.common import attr, decode_page
+from spiders.parsers.dom import html_tree
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +55,11 @@ def parse_list(html: str | bytes, url: str, marketplace: str | None = None, stat
     """A ranked list in rank order (per heading on the landing page); an empty list the page announces is ok."""
     text, source = decode_page(html)
     market = market_for(url, marketplace)
-    blocked = check_block(text, status, url)
+    blocked = check_block(source, status, url)  # UTF-8 bytes as they came: scanned by memmem (parsers.scan)
     if blocked is not None:
         return ListPage(_kind(url, None), market.code, url, blocked[0], blocked[1])
 
-    tree = LexborHTMLParser(source)
+    tree = html_tree(source)
     headings = _Headings(tree)
     entries = _rendered(tree, market, headings)
     entries = _with_json_ranks(tree, entries, headings)

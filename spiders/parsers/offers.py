@@ -15,8 +15,6 @@ import logging
 import re
 from decimal import Decimal
 
-from selectolax.lexbor import LexborHTMLParser
-
 from crawler.marketplaces import Marketplace
 from crawler.records import Money, Offer, OffersPage, Outcome
 from spiders.parsers.cards import (
@@ -42,6 +40,7 @@ from spiders.parsers.cards import (
     zero,
 )
 from spiders.parsers.common import attr, decode_page
+from spiders.parsers.dom import html_tree
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +59,11 @@ def parse_offers(
     text, source = decode_page(html)
     market = market_for(url, marketplace)
     asin = valid_asin(query_value(url, "asin", "ASIN")) or asin_from_href(url) or ""
-    blocked = check_block(text, status, url)
+    blocked = check_block(source, status, url)  # UTF-8 bytes as they came: scanned by memmem (parsers.scan)
     if blocked is not None:
         return OffersPage(asin, market.code, url, blocked[0], blocked[1])
 
-    tree = LexborHTMLParser(source)
+    tree = html_tree(source)
     if tree.css_first(_AOD_ANCHORS) is not None:
         offers, total = _aod(tree, market), _aod_total(tree)
     elif tree.css_first(".olpOffer") is not None:

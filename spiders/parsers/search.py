@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 import re
 
-from selectolax.lexbor import LexborHTMLParser
-
 from crawler.records import Outcome, SearchPage, SearchResult, SponsoredBanner
 from spiders.parsers.cards import (
     asin_from_href,
@@ -30,6 +28,7 @@ from spiders.parsers.cards import (
     valid_asin,
 )
 from spiders.parsers.common import attr, decode_page
+from spiders.parsers.dom import html_tree
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +64,11 @@ def parse_search(
     market = market_for(url, marketplace)
     keyword = query_value(url, "k", "field-keywords", "keywords") or ""
     page_no = page or _int(query_value(url, "page")) or 1
-    blocked = check_block(text, status, url)
+    blocked = check_block(source, status, url)  # UTF-8 bytes as they came: scanned by memmem (parsers.scan)
     if blocked is not None:
         return SearchPage(keyword, market.code, url, page_no, blocked[0], blocked[1])
 
-    tree = LexborHTMLParser(source)
+    tree = html_tree(source)
     results: list[SearchResult] = []
     organic = sponsored_n = 0
     for card in _cards(tree):
@@ -155,7 +154,8 @@ def _secondary_offer(node) -> bool:
 
 def _title_and_brand(card) -> tuple[str | None, str | None]:
     """The product title (the linked h2) and a brand line printed above it (fashion and some grids)."""
-    h2s = card.css("h2")
+    heads = card.css("h2, h5")  # one walk for the title's h2 and the brand line's h2 or h5
+    h2s = [h for h in heads if h.tag == "h2"]
     title_node = None
     for h2 in h2s:
         if h2.css_first("a") is not None or has_ancestor(h2, card, lambda n: n.tag == "a"):
@@ -167,7 +167,7 @@ def _title_and_brand(card) -> tuple[str | None, str | None]:
     if title is None and title_node is not None:
         title = clean(attr(title_node, "aria-label"))
     brand = None
-    for h in card.css("h2, h5"):
+    for h in heads:
         if title_node is not None and h.mem_id == title_node.mem_id:
             continue
         if has_ancestor(h, card, lambda n: n.tag == "a") or not has_ancestor(h, card, _title_area):
