@@ -15,6 +15,27 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"storewatch {version('storewatch')}")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            typer.echo("storewatch (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="Print the version and exit."),
+) -> None:
+    """Daily Amazon storefront checks: buy box, sellers, ratings, promotions, ranks and top lists."""
+
+
 adhoc.register(app)
 demo.register(app)
 watchlist.register(app)
@@ -54,3 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def entry() -> None:
     sys.exit(main())
+
+
+if __name__ == "__main__":  # python -m crawler.cli, as the console script does
+    entry()

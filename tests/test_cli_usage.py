@@ -67,3 +67,10 @@ def test_a_missing_optional_package_names_its_install_command(
     assert words in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "unused.db").exists()  # nothing written
+
+
+def test_version_names_the_installed_release(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"storewatch {version('storewatch')}"
