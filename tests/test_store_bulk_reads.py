@@ -67,3 +67,19 @@ def test_bulk_histories_equal_per_asin_histories(store: Store, monkeypatch: pyte
         one_by_one = {a: store.last_ok_product(a, mp, before=since) for a in asins}
         assert latest_ok == {a: s for a, s in one_by_one.items() if s is not None}
         assert len(latest_ok) > 10
+
+
+def test_history_load_hides_its_records_from_the_collector_while_the_history_lives(store: Store) -> None:
+    import gc
+
+    from crawler.config import parse_config
+    from crawler.monitoring import build_history
+
+    run_id = store.start_run("crawl", ["us"], started_at=T0)
+    store.save_product(run_id, reading(random.Random(3), "B0GC000001", "us", T0 + timedelta(seconds=5)))
+    store.finish_run(run_id, "complete", {})
+    config = parse_config('name = "gc"\n[marketplaces.us]\n[[products]]\nasin = "B0GC000001"\nmarketplace = "us"\n')
+    history = build_history(store, config, run_id)
+    assert gc.isenabled() and gc.get_freeze_count() > 0
+    del history  # the frozen objects go back to the collector's oldest generation
+    assert gc.get_freeze_count() == 0
