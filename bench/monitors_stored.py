@@ -2,6 +2,7 @@
 
 Run: `.venv/bin/python bench/monitors_stored.py [asins] [runs] [--db PATH]` (default 10,000 x 100; goal
 < 10 s for loading the history plus running the monitors, as `monitor_run` does for the latest run).
+A `--db` file that already holds a database of that size is reused, so repeated runs skip the build.
 
 Building the database is not part of the goal: one realistic nightly run is saved through the Store
 API, then SQL copies it into the other runs (one `INSERT ... SELECT` per table over a recursive CTE of
@@ -144,18 +145,40 @@ def build_db(url: str, n_asins: int, n_runs: int) -> tuple[Store, int]:
     return store, latest.id
 
 
+def reuse_db(path: Path, n_asins: int, n_runs: int) -> tuple[Store, int] | None:
+    """The database a previous run built at `path` when it has the asked size, else None."""
+    if not path.exists():
+        return None
+    store = Store(open_database(f"sqlite:///{path}"))
+    with store.db.transaction(write=False) as conn:
+        shape = conn.exec_driver_sql("SELECT count(*), count(DISTINCT run_id), count(DISTINCT key) FROM targets "
+                                     "WHERE kind = 'product'").one()
+    latest = store.latest_run("crawl")
+    if tuple(shape) != (n_asins * n_runs, n_runs, n_asins) or latest is None:
+        store.db.close()
+        return None
+    return store, latest.id
+
+
 def main(argv: list[str]) -> int:
     """0 when the goal is met, 1 when not (bench/run_all.py reads it)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("asins", nargs="?", type=int, default=10_000)
     ap.add_argument("runs", nargs="?", type=int, default=100)
-    ap.add_argument("--db", help="SQLite file to build (default: a temporary one, removed afterwards)")
+    ap.add_argument("--db", help="SQLite file to build, or to reuse when it holds a database of that size "
+                                 "(default: a temporary one, removed afterwards)")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(args.db) if args.db else Path(tmp) / "bench.sqlite"
-        path.unlink(missing_ok=True)
         t0 = time.perf_counter()
-        store, run_id = build_db(f"sqlite:///{path}", args.asins, args.runs)
+        reused = reuse_db(path, args.asins, args.runs)
+        if reused is None:
+            path.unlink(missing_ok=True)
+            reused = build_db(f"sqlite:///{path}", args.asins, args.runs)
+            built = f"built in {time.perf_counter() - t0:.1f} s"
+        else:
+            built = "reused"
+        store, run_id = reused
         config = watchlist(args.asins)
         settings = settings_from_config(config)
         with store.db.transaction(write=False) as conn:
@@ -173,7 +196,7 @@ def main(argv: list[str]) -> int:
         loaded = sum(len(e) for e in history.products.values())
         total = t4 - t1
         print(f"database: {n_snaps:,} product targets ({args.asins:,} ASINs x {args.runs} runs), "
-              f"{path.stat().st_size / 2**20:,.0f} MiB, built in {t1 - t0:.1f} s (not part of the goal)")
+              f"{path.stat().st_size / 2**20:,.0f} MiB, {built} (not part of the goal)")
         print(f"history load (build_history, latest run {run_id}): {t2 - t1:.2f} s, {loaded:,} snapshots")
         print(f"monitors (run_monitors, all monitors): {t3 - t2:.2f} s, {len(alerts):,} alerts")
         print(f"alerts saved (replace_alerts): {t4 - t3:.2f} s")

@@ -21,6 +21,8 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
+import weakref
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -144,21 +146,25 @@ class HistoryBuilder:
         by_market: dict[str, list[str]] = {}
         for asin, mp in keys:
             by_market.setdefault(mp, []).append(asin)
-        found: dict[tuple[str, str], list[tuple[Run, ProductSnapshot]]] = {}
+        found: dict[str, defaultdict[str, list[tuple[Run, ProductSnapshot]]]] = {}  # marketplace, ASIN
         for mp, asins in by_market.items():
-            for f in self.store.product_histories(asins, mp, since=self.product_since):
-                run = self.run(f.run_id)
+            window = self.store.product_histories(asins, mp, since=self.product_since)
+            # The baseline of a listing that was unreadable for the whole window.
+            baseline = self.store.last_ok_products(asins, mp, before=self.product_since)
+            runs = {i: self.run(i) for i in {f.run_id for f in window} | {f.run_id for f in baseline}}
+            by_asin = found[mp] = defaultdict(list)
+            for f in window:
+                run = runs[f.run_id]
                 if run is not None:
                     snap = partial_offers(f.record) if run is self.current else f.record
-                    found.setdefault((snap.asin, mp), []).append((run, snap))
-            # The baseline of a listing that was unreadable for the whole window.
-            for f in self.store.last_ok_products(asins, mp, before=self.product_since):
-                run = self.run(f.run_id)
+                    by_asin[snap.asin].append((run, snap))
+            for f in baseline:
+                run = runs[f.run_id]
                 if run is not None:
-                    found.setdefault((f.record.asin, mp), []).append((run, f.record))
-        for key in keys:
-            for run, snap in self._sorted(found.get(key, ())):
-                history.add_product(run, snap)
+                    by_asin[f.record.asin].append((run, f.record))
+        for asin, mp in keys:
+            if asin in found[mp]:  # the list History.add_product would build
+                history.products[(asin, mp)] = self._sorted(found[mp][asin])
 
     def add_offers(self, history: History, keys: Sequence[tuple[str, str]]) -> None:
         found: dict[tuple[str, str], list[OffersPage]] = {}
@@ -279,7 +285,7 @@ class HistoryBuilder:
     def build(self) -> History:
         history = History(self.current)
         keys = self.product_keys()
-        with _collector_paused():
+        with _collector_paused(history):
             self.add_products(history, keys)
         self.add_offers(history, keys)
         self.add_searches(history)
@@ -290,13 +296,19 @@ class HistoryBuilder:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Loading makes millions of records that hold no cycles; the cyclic garbage collector would
-    walk all of them over and over while they are made (a third of the load at 10,000 listings)."""
+def _collector_paused(owner: object) -> Iterator[None]:
+    """Loading makes millions of records that hold no cycles; the cyclic garbage collector would walk all
+    of them over and over while they are made (a third of the load at 10,000 listings). Once it is back
+    on, its next collections would still walk each of them three times (young, middle, old generation:
+    1.3-2 s at 10,000 listings), so what exists then is frozen (`gc.freeze`, out of the collector's
+    sight; refcounting still frees it) until `owner`, which holds the records, is dropped."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
+        if was_enabled:
+            gc.freeze()
+            weakref.finalize(owner, gc.unfreeze)  # back to the old generation: a list splice, no walk
     finally:
         if was_enabled:
             gc.enable()

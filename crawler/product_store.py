@@ -7,19 +7,18 @@ top reviews. A blocked page is only its target row.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from decimal import Decimal
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Text, insert, select, type_coerce
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from crawler import rowcodec as rc
-from crawler.dbtypes import utc_result
 from crawler.models import Content, ProductSnapshotRow, Target
-from crawler.records import BuyboxState, Money, Outcome, ProductSnapshot
+from crawler.product_rows import SnapshotReader, select_rows
+from crawler.records import BuyboxState, Outcome, ProductSnapshot
 
+_T = Target.__table__
 _CACHE_LIMIT = 50_000  # content ids remembered per Store; about 5 MB at most
 
 
@@ -99,44 +98,6 @@ class ContentCache:
         return out
 
 
-_JSON_DECODERS: dict[str, Callable[[Any], Any]] = {
-    "histogram": rc.decode_histogram,
-    "coupon": rc.decode_coupon,
-    "offers": rc.decode_offers,
-    "bsr": rc.decode_bsr,
-    "missing": rc.unstrings,
-}
-_DECIMALS = ("price", "list_price", "rating")  # read as stored text, decoded by _Shared
-_T = Target.__table__
-_S = ProductSnapshotRow.__table__
-# The snapshot columns in the order _snapshot unpacks them (a row read by position: reading 25
-# attributes by name was a third of the cost of a snapshot).
-_FIELDS = (
-    "content_id", "reviews_id", "price", "price_currency", "list_price", "list_price_currency", "currency",
-    "buybox_state", "buybox_seller", "buybox_seller_id", "ships_from", "fulfilled_by_amazon", "availability",
-    "in_stock", "rating", "review_count", "histogram", "coupon", "deal_badge", "other_sellers_count", "offers",
-    "bsr", "redirected_to", "missing",
-)  # fmt: skip
-assert set(_FIELDS) == {c.name for c in _S.c} - {"target_id"}, "a product_snapshots column is not read"
-_COLUMNS = [
-    _T.c.id,
-    _T.c.run_id,
-    _T.c.key,
-    _T.c.marketplace,
-    _T.c.url,
-    _T.c.outcome,
-    _T.c.reason,
-    type_coerce(_T.c.fetched_at, Text).label("fetched_at"),  # SQLite's text, parsed by utc_result
-    # JSON and decimal columns come as text, decoded once per distinct text per load (see _Shared).
-    *(
-        type_coerce(_S.c[name], Text).label(name)
-        if name in _JSON_DECODERS or name in _DECIMALS
-        else _S.c[name]
-        for name in _FIELDS
-    ),
-]
-
-
 class ProductQueries:
     def __init__(self, dialect: str) -> None:
         self.contents = ContentCache(dialect)
@@ -168,7 +129,7 @@ class ProductQueries:
         only_ok: bool = False,
         latest: bool = False,
     ) -> list[ProductSnapshot]:
-        query = self._select().where(
+        query = select_rows().where(
             _T.c.kind == "product",
             _T.c.marketplace == marketplace,
             _T.c.key == asin,
@@ -191,8 +152,9 @@ class ProductQueries:
     ) -> list[tuple[int, ProductSnapshot]]:
         """(run id, snapshot) of many ASINs from `since` on, per ASIN oldest first: a query per 500 ASINs."""
         out: list[tuple[int, ProductSnapshot]] = []
+        reader = SnapshotReader(self.contents.load)  # one for all chunks: a text decoded once per load
         for part in chunked(asins):
-            query = self._select().where(
+            query = select_rows().where(
                 _T.c.kind == "product",
                 _T.c.marketplace == marketplace,
                 _T.c.key.in_(part),
@@ -200,7 +162,7 @@ class ProductQueries:
                 _T.c.fetched_at >= since,
             )
             rows = conn.execute(query.order_by(_T.c.key, _T.c.fetched_at, _T.c.id)).all()
-            out += zip([r.run_id for r in rows], self._build(conn, rows), strict=True)
+            out += zip([r[1] for r in rows], self._build(conn, rows, reader), strict=True)  # run_id
         return out
 
     def last_ok_before(
@@ -208,6 +170,7 @@ class ProductQueries:
     ) -> list[tuple[int, ProductSnapshot]]:
         """(run id, snapshot) of each ASIN's latest `ok` snapshot fetched before `before`, if any."""
         out: list[tuple[int, ProductSnapshot]] = []
+        reader = SnapshotReader(self.contents.load)
         # Per ASIN one index seek back from `before` (a correlated LIMIT 1), not a window function that
         # numbers every earlier reading: 25x faster at 100 runs of history (the ASINs themselves come from
         # an index-only scan of their readings).
@@ -223,26 +186,19 @@ class ProductQueries:
                 .order_by(inner.c.fetched_at.desc(), inner.c.id.desc())
                 .limit(1).correlate(keys).scalar_subquery()
             )
-            query = self._select().where(_T.c.id.in_(select(latest_ok).select_from(keys)))
+            query = select_rows().where(_T.c.id.in_(select(latest_ok).select_from(keys)))
             rows = conn.execute(query.order_by(_T.c.key)).all()
-            out += zip([r.run_id for r in rows], self._build(conn, rows), strict=True)
+            out += zip([r[1] for r in rows], self._build(conn, rows, reader), strict=True)  # run_id
         return out
 
     def of_run(self, conn: Connection, run_id: int) -> list[ProductSnapshot]:
-        query = self._select().where(_T.c.run_id == run_id, _T.c.kind == "product", _T.c.outcome.is_not(None))
+        query = select_rows().where(_T.c.run_id == run_id, _T.c.kind == "product", _T.c.outcome.is_not(None))
         return self._build(conn, conn.execute(query.order_by(_T.c.id)).all())
 
-    @staticmethod
-    def _select() -> Any:
-        return select(*_COLUMNS).select_from(_T.outerjoin(_S, _S.c.target_id == _T.c.id))
-
-    def _build(self, conn: Connection, rows: Sequence[Any]) -> list[ProductSnapshot]:
-        blobs = self.contents.load(conn, [i for r in rows for i in (r.content_id, r.reviews_id)])
-        # Text blobs decoded once per id, not once per snapshot (a listing's text rarely changes).
-        listings = {i: rc.listing_fields(blobs.get(i)) for i in {r.content_id for r in rows}}
-        reviews = {i: rc.decode_reviews(blobs.get(i)) for i in {r.reviews_id for r in rows}}
-        shared = _Shared()
-        return [_snapshot(r, listings[r.content_id], reviews[r.reviews_id], shared) for r in rows]
+    def _build(
+        self, conn: Connection, rows: Sequence[Any], reader: SnapshotReader | None = None
+    ) -> list[ProductSnapshot]:
+        return (reader or SnapshotReader(self.contents.load)).snapshots(conn, rows)
 
 
 def _snapshot_row(snap: ProductSnapshot, content_id: int | None, reviews_id: int | None) -> dict[str, Any]:
@@ -272,92 +228,3 @@ def _snapshot_row(snap: ProductSnapshot, content_id: int | None, reviews_id: int
         "redirected_to": snap.redirected_to,
         "missing": rc.strings(snap.missing),
     }
-
-
-class _Shared:
-    """Column values decoded once per distinct stored text and shared between the snapshots of one
-    load: day after day most prices, offers, ranks and histograms are the same text. The values are
-    immutable records, safe to share (but histograms are dicts: _snapshot copies them)."""
-
-    def __init__(self) -> None:
-        self._seen: dict[tuple[str, Any, Any], Any] = {}
-
-    def json(self, name: str, raw: Any) -> Any:
-        if raw is not None and not isinstance(raw, str):  # a driver (psycopg) parsed the JSON already
-            return _JSON_DECODERS[name](raw)
-        key = (name, raw, None)
-        value = self._seen.get(key, self)
-        if value is self:
-            value = self._seen[key] = _JSON_DECODERS[name](None if raw is None else json.loads(raw))
-        return value
-
-    def decimal(self, raw: Any) -> Decimal | None:
-        """SQLite keeps decimals as text (crawler.dbtypes.ExactDecimal); PostgreSQL hands out Decimals."""
-        if not isinstance(raw, str):
-            return _exact(raw)
-        key = ("decimal", raw, None)
-        value = self._seen.get(key)
-        if value is None:
-            value = self._seen[key] = Decimal(raw)
-        return value  # type: ignore[no-any-return]
-
-    def money(self, raw: Any, currency: str | None) -> Money | None:
-        if raw is None:
-            return None
-        if not isinstance(raw, str):
-            return Money(_exact(raw), currency)  # type: ignore[arg-type]
-        key = ("money", raw, currency)
-        value = self._seen.get(key)
-        if value is None:
-            value = self._seen[key] = Money(Decimal(raw), currency)  # type: ignore[arg-type]
-        return value  # type: ignore[no-any-return]
-
-
-def _exact(raw: Any) -> Decimal | None:
-    """As crawler.dbtypes.ExactDecimal reads a value that is not text."""
-    return raw if raw is None or isinstance(raw, Decimal) else Decimal(raw)
-
-
-# Enum lookups by value without Enum.__call__, which is most of the cost of a row's two enums.
-_OUTCOMES = {o.value: o for o in Outcome}
-_BUYBOX_STATES = {b.value: b for b in BuyboxState}
-
-
-def _snapshot(
-    r: Any, listing: dict[str, Any], top_reviews: tuple[Any, ...], shared: _Shared
-) -> ProductSnapshot:
-    (_id, _run_id, asin, marketplace, url, outcome, reason, fetched_at, _content_id, _reviews_id,
-     price, price_currency, list_price, list_price_currency, currency, state, buybox_seller, buybox_seller_id,
-     ships_from, fba, availability, in_stock, rating, review_count, histogram, coupon, deal_badge,
-     other_sellers_count, offers, bsr, redirected_to, missing) = r  # fmt: skip
-    hist = shared.json("histogram", histogram)
-    return ProductSnapshot(
-        asin=asin,
-        marketplace=marketplace,
-        url=url,
-        outcome=_OUTCOMES.get(outcome) or Outcome(outcome),
-        reason=reason,
-        fetched_at=utc_result(fetched_at),
-        price=shared.money(price, price_currency),
-        list_price=shared.money(list_price, list_price_currency),
-        currency=currency,
-        buybox_state=(_BUYBOX_STATES.get(state) or BuyboxState(state)) if state else None,
-        buybox_seller=buybox_seller,
-        buybox_seller_id=buybox_seller_id,
-        ships_from=ships_from,
-        fulfilled_by_amazon=fba,
-        availability=availability,
-        in_stock=in_stock,
-        rating=shared.decimal(rating),
-        review_count=review_count,
-        rating_histogram=None if hist is None else dict(hist),  # a dict: each snapshot its own
-        top_reviews=top_reviews,
-        coupon=shared.json("coupon", coupon),
-        deal_badge=deal_badge,
-        other_sellers_count=other_sellers_count,
-        offers=shared.json("offers", offers),
-        bsr=shared.json("bsr", bsr),
-        missing=shared.json("missing", missing),
-        redirected_to=redirected_to,
-        **listing,
-    )
