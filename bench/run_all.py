@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 
 # (name, extra arguments, regex of the lines worth showing); benchmarks not listed run with no arguments.
 BENCHES: list[tuple[str, list[str], str]] = [
-    ("parse", [], r"^median"),
+    ("parse", [], r"median ratio|^goal"),
     ("storage", [], r"^(bytes per snapshot|insert|OK|OVER)"),
     ("monitors", [], r"^(monitors:|again|peak memory)"),
     ("monitors_stored", [], r"^(history load|monitors \(|total monitor_run|peak memory)"),
