@@ -231,3 +231,31 @@ def valid_asin(value: str | None) -> str | None:
     """`value` upper-cased when it is an ASIN (ten of 0-9A-Z; books use their ISBN-10), else None."""
     v = (value or "").strip().upper()
     return v if is_asin(v) else None
+
+
+class Around:
+    """Whether an element above a node passes `test`, for the many cards of one page, which share their ancestors:
+    each element above them is tested once. A descendant selector asked of a card ("i.x .y") also matches below
+    such an element above the card; a Python stand-in for one asks this."""
+
+    __slots__ = ("_memo", "_test")
+
+    def __init__(self, test) -> None:
+        self._test = test
+        self._memo: dict[int, bool] = {}  # mem_id -> it or an element above it passes
+
+    def __call__(self, node) -> bool:
+        chain = []
+        cur = node.parent
+        hit = False
+        while cur is not None:
+            known = self._memo.get(cur.mem_id)
+            if known is not None:
+                hit = known
+                break
+            chain.append(cur)
+            cur = cur.parent
+        for cur in reversed(chain):
+            hit = hit or bool(self._test(cur))
+            self._memo[cur.mem_id] = hit
+        return hit

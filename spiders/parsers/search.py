@@ -13,6 +13,7 @@ import re
 
 from crawler.records import Outcome, SearchPage, SearchResult, SponsoredBanner
 from spiders.parsers.cards import (
+    Around,
     asin_from_href,
     buy_price,
     check_block,
@@ -41,9 +42,11 @@ SPONSORED_WORDS = frozenset(
         "Sponsored Ad", "Anuncio patrocinado", "Annonce sponsorisée", "Gesponserte Anzeige",
     )
 )
+# (and an `a[href*="/sspa/click"]`, read from the card's links: a substring test of every href costs lexbor more than
+# listing the links once and testing them in Python, where the review links are found too)
 _SPONSOR_MARKUP = (
     ".puis-sponsored-label-text, .s-sponsored-label-text, .puis-sponsored-label-info-icon,"
-    ' .s-sponsored-label-info-icon, [data-component-type="sp-sponsored-result"], a[href*="/sspa/click"]'
+    ' .s-sponsored-label-info-icon, [data-component-type="sp-sponsored-result"]'
 )
 _LABEL_NODES = ".puis-label-popover-default, .s-label-popover-default, .a-color-secondary, .s-sponsored-label-text"
 # Sponsored-brand slots above the grid, and sponsored videos inside it.
@@ -71,13 +74,16 @@ def parse_search(
     tree = html_tree(source)
     results: list[SearchResult] = []
     organic = sponsored_n = 0
+    stars_above = Around(_star_icon)
     for card in _cards(tree):
-        sponsored = is_sponsored(card)
+        links = _links(card)
+        sponsored = is_sponsored(card, links)
         if sponsored:
             sponsored_n += 1
         else:
             organic += 1
-        results.append(_result(card, market, page_no, len(results) + 1, sponsored, organic, sponsored_n))
+        results.append(_result(card, links, stars_above, market, page_no, len(results) + 1, sponsored, organic,
+                               sponsored_n))
 
     missing: list[str] = []
     outcome = Outcome.OK
@@ -112,9 +118,16 @@ def _cards(tree) -> list:
             if node.mem_id not in inside and (attr(node, "data-asin") or "").strip()]
 
 
-def is_sponsored(card) -> bool:
+def _links(card) -> list[tuple]:
+    """(link, href) of every <a> in the card (itself included, as a selector would), in page order."""
+    return [(node, attr(node, "href")) for node in card.css("a")]
+
+
+def is_sponsored(card, links: list[tuple]) -> bool:
     """Any of Amazon's ad signals on the card (they agree on every real page we have)."""
     if "AdHolder" in classes(card):
+        return True
+    if any(href is not None and "/sspa/click" in href for _, href in links):
         return True
     if card.css_first(_SPONSOR_MARKUP) is not None:
         return True
@@ -125,7 +138,7 @@ def is_sponsored(card) -> bool:
     return False
 
 
-def _result(card, market, page_no, position, sponsored, organic, sponsored_n) -> SearchResult:
+def _result(card, links, stars_above, market, page_no, position, sponsored, organic, sponsored_n) -> SearchResult:
     title_h2, brand = _title_and_brand(card)
     price_box = card.css_first('[data-cy="price-recipe"]') or card
     badges, deal = _badges(card)
@@ -139,8 +152,8 @@ def _result(card, market, page_no, position, sponsored, organic, sponsored_n) ->
         title=title_h2,
         brand=brand,
         price=buy_price(price_box, market, skip=_secondary_offer),
-        rating=_rating(card),
-        review_count=_review_count(card),
+        rating=_rating(card, stars_above),
+        review_count=_review_count(card, links),
         badges=badges,
         coupon=_coupon(card),
         deal=deal,
@@ -187,18 +200,38 @@ def _title_area(node) -> bool:
     return "s-title-instructions-style" in names or ("a-row" in names and "a-color-secondary" in names)
 
 
-def _rating(card):
-    for node in card.css('i[class*="a-star"] .a-icon-alt, i[class*="a-icon-star"] .a-icon-alt'):
+def _rating(card, stars_above: Around):
+    """The first readable `i[class*="a-star"] .a-icon-alt, i[class*="a-icon-star"] .a-icon-alt`: alt texts listed
+    by their class alone and the star icon looked for above each (one or two a card, the icon their parent), a
+    cheaper lexbor walk than the descendant selectors' class substring tests."""
+    card_id = card.mem_id
+    for node in card.css(".a-icon-alt"):
+        cur = node.parent
+        while cur is not None and not _star_icon(cur):
+            if cur.mem_id == card_id:
+                cur = cur if stars_above(cur) else None  # descendant selectors also look above the card
+                break
+            cur = cur.parent
+        if cur is None:
+            continue
         value = parse_rating(node.text())
         if value is not None:
             return value
     return None
 
 
-def _review_count(card) -> int | None:
+def _star_icon(node) -> bool:
+    """i[class*="a-star"], i[class*="a-icon-star"]."""
+    if node.tag != "i":
+        return False
+    value = attr(node, "class") or ""
+    return "a-star" in value or "a-icon-star" in value
+
+
+def _review_count(card, links: list[tuple]) -> int | None:
     """The ratings count: the reviews link's aria-label ("7.319 calificaciones"), its text ("652"), or a
     bare-number aria-label span (2023-24 layout). Rounded figures ("(1.5K)") are not read."""
-    for link in card.css('a[href*="customerReviews"]'):
+    for link in (node for node, href in links if href is not None and "customerReviews" in href):
         for candidate in (attr(link, "aria-label"), link.text()):
             value = parse_count(candidate)
             if value is not None:
