@@ -214,7 +214,9 @@ def _asin_of(card) -> str | None:
         asin = valid_asin(attr(node, "data-asin"))
         if asin:
             return asin
-    for node in card.css(".p13n-sc-uncoverable-faceout[id], [id]"):
+    # every id in page order (`.p13n-sc-uncoverable-faceout[id], [id]` listed the faceouts among them twice, in
+    # place, for a second selector test of every element)
+    for node in card.css("[id]"):
         asin = valid_asin(attr(node, "id"))
         if asin:
             return asin
