@@ -48,7 +48,9 @@ _SPONSOR_MARKUP = (
     ".puis-sponsored-label-text, .s-sponsored-label-text, .puis-sponsored-label-info-icon,"
     ' .s-sponsored-label-info-icon, [data-component-type="sp-sponsored-result"]'
 )
-_LABEL_NODES = ".puis-label-popover-default, .s-label-popover-default, .a-color-secondary, .s-sponsored-label-text"
+# Labels are read only when no markup matched, so never from a `.s-sponsored-label-text` (part of the markup): it
+# need not be listed again, for one selector test of every element less.
+_LABEL_NODES = ".puis-label-popover-default, .s-label-popover-default, .a-color-secondary"
 # Sponsored-brand slots above the grid, and sponsored videos inside it.
 _BANNER_WIDGETS = ('[cel_widget_id*="loom-desktop-top-slot"], [cel_widget_id^="sb-"],'
                    ' [cel_widget_id*="VIDEO_SINGLE_PRODUCT"]')
