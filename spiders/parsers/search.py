@@ -270,9 +270,16 @@ def _price_recipe(node) -> bool:
 
 
 def _coupon(card) -> str | None:
-    box = card.css_first('[data-component-type="s-coupon-component"]')
-    node = (box or card).css_first(".s-coupon-unclipped") or box
-    return node_text(node, separator=" ")
+    """The coupon box's `.s-coupon-unclipped` (else the box), else the card's first `.s-coupon-unclipped`.
+
+    Box and text are listed by one query (most cards have neither: one query's fixed cost saved); the box is the
+    first element with the component's attribute (lexbor compares attribute values case-sensitively, as == does),
+    and with no box the list holds only `.s-coupon-unclipped` elements."""
+    found = card.css('[data-component-type="s-coupon-component"], .s-coupon-unclipped')
+    box = next((n for n in found if attr(n, "data-component-type") == "s-coupon-component"), None)
+    if box is None:
+        return node_text(found[0] if found else None, separator=" ")
+    return node_text(box.css_first(".s-coupon-unclipped") or box, separator=" ")
 
 
 def _no_results(tree) -> bool:
