@@ -54,10 +54,8 @@ _LABEL_NODES = ".puis-label-popover-default, .s-label-popover-default, .a-color-
 # Sponsored-brand slots above the grid, and sponsored videos inside it.
 _BANNER_WIDGETS = ('[cel_widget_id*="loom-desktop-top-slot"], [cel_widget_id^="sb-"],'
                    ' [cel_widget_id*="VIDEO_SINGLE_PRODUCT"]')
-# Cards nested in another card or in a carousel: not positions of the grid.
-_NESTED_CARD = ('[data-component-type="s-search-result"] [data-component-type="s-search-result"],'
-                ' [class~="a-carousel"] [data-component-type="s-search-result"],'
-                ' [data-a-carousel-options] [data-component-type="s-search-result"]')
+# What separates the words of a class attribute for `[class~=...]`: ASCII white space only.
+_HTML_SPACE_RE = re.compile(r"[ \t\n\f\r]+")
 _NO_RESULTS_RE = re.compile(r"NO_RESULTS|no-results", re.IGNORECASE)
 
 
@@ -112,12 +110,22 @@ def _int(value: str | None) -> int | None:
 
 def _cards(tree) -> list:
     """Result cards in page order, leaving out any nested inside another card or inside a carousel widget."""
-    # One descendant-selector walk finds the left-out cards (lexbor checks ancestors in C), instead of a Python
-    # walk up from every card to the root (~2 ms on a real page). `[class~=...]` matches the class token
-    # case-sensitively, as the Python test did (`.a-carousel` would ignore case in quirks mode).
-    inside = {n.mem_id for n in tree.css(_NESTED_CARD)}
-    return [node for node in tree.css(CARD)
-            if node.mem_id not in inside and (attr(node, "data-asin") or "").strip()]
+    # The elements above the cards are shared (the grid's rows and columns), so climbing from each card with every
+    # element's answer kept tests each of them once: cheaper than lexbor's three descendant selectors, each a
+    # test of every element of the page.
+    nested = Around(_holds_cards)
+    return [node for node in tree.css(CARD) if (attr(node, "data-asin") or "").strip() and not nested(node)]
+
+
+def _holds_cards(node) -> bool:
+    """What a card must not sit in: another card, `[class~="a-carousel"]` (the class token as written: `.a-carousel`
+    would ignore case in quirks mode) or `[data-a-carousel-options]` (present, with or without a value)."""
+    if not node.is_element_node:
+        return False
+    attrs = node.attributes
+    if attrs.get("data-component-type") == "s-search-result" or "data-a-carousel-options" in attrs:
+        return True
+    return "a-carousel" in _HTML_SPACE_RE.split(attrs.get("class") or "")
 
 
 def _links(card) -> list[tuple]:
