@@ -78,13 +78,24 @@ def check_block(html: str | bytes, status: int | None, url: str | None) -> tuple
     return detect_block(html, status=status, url=url)
 
 
-def looks_truncated(html: str) -> bool:
-    """A full document without its closing tags, or a fragment with many unclosed <div>s."""
-    head = html[:4096].lower()
+def looks_truncated(page: str | bytes) -> bool:
+    """A full document without its closing tags, or a fragment with many unclosed <div>s.
+
+    `page` is the text, or bytes known to be valid UTF-8 (`common.page_source`): of a full document only the first
+    4,096 and the last 8,192 characters are read, decoded from the bytes that must hold them (a character is at
+    most 4 bytes; a piece of a valid whole decodes with "ignore" to whole characters, dropping only the halves
+    of characters cut at its ends)."""
+    if isinstance(page, str):
+        head, tail = page[:4096], page[-8192:]
+    else:
+        head = bytes(page[:4 * 4096]).decode("utf-8", "ignore")[:4096]
+        tail = bytes(page[-4 * 8192:]).decode("utf-8", "ignore")[-8192:]
+    head = head.lower()
     if "<html" in head or "<body" in head:
-        tail = html[-8192:].lower()
+        tail = tail.lower()
         return "</html" not in tail and "</body" not in tail
-    body = _SCRIPT_RE.sub("", html)  # templates inside scripts hold unbalanced "<div" strings
+    text = page if isinstance(page, str) else bytes(page).decode("utf-8")
+    body = _SCRIPT_RE.sub("", text)  # templates inside scripts hold unbalanced "<div" strings
     return body.count("<div") - body.count("</div") > 3
 
 

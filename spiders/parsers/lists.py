@@ -29,7 +29,7 @@ from spiders.parsers.cards import (
     read_money,
     valid_asin,
 )
-from spiders.parsers.common import attr, decode_page
+from spiders.parsers.common import attr, page_source
 from spiders.parsers.dom import html_tree
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ _KINDS = (  # (URL path piece, reftag prefix, kind); new releases before the gen
 
 def parse_list(html: str | bytes, url: str, marketplace: str | None = None, status: int | None = None) -> ListPage:
     """A ranked list in rank order (per heading on the landing page); an empty list the page announces is ok."""
-    text, source = decode_page(html)
+    source = page_source(html)
     market = market_for(url, marketplace)
     blocked = check_block(source, status, url)  # UTF-8 bytes as they came: scanned by memmem (parsers.scan)
     if blocked is not None:
@@ -70,7 +70,7 @@ def parse_list(html: str | bytes, url: str, marketplace: str | None = None, stat
         if not _says_empty(tree):
             outcome, reason = Outcome.PARSE_INCOMPLETE, "no ranked entries on the page"
             missing.append("entries")
-    elif looks_truncated(text):
+    elif looks_truncated(source):
         outcome, reason = Outcome.PARSE_INCOMPLETE, "page cut short (no closing </html>)"
     if name is None:
         missing.append("name")

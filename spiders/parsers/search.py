@@ -28,7 +28,7 @@ from spiders.parsers.cards import (
     query_value,
     valid_asin,
 )
-from spiders.parsers.common import attr, decode_page
+from spiders.parsers.common import attr, page_source
 from spiders.parsers.dom import html_tree
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def parse_search(
     html: str | bytes, url: str, marketplace: str | None = None, status: int | None = None, page: int | None = None
 ) -> SearchPage:
     """One page of search results; positions count on this page only (the caller offsets them)."""
-    text, source = decode_page(html)
+    source = page_source(html)
     market = market_for(url, marketplace)
     keyword = query_value(url, "k", "field-keywords", "keywords") or ""
     page_no = page or _int(query_value(url, "page")) or 1
@@ -92,7 +92,7 @@ def parse_search(
         if not _no_results(tree):
             outcome, reason = Outcome.PARSE_INCOMPLETE, "no result cards on the page"
             missing.append("results")
-    elif looks_truncated(text):
+    elif looks_truncated(source):
         outcome, reason = Outcome.PARSE_INCOMPLETE, "page cut short (no closing </html>)"
     if results and any(r.title is None for r in results):
         missing.append("title")
