@@ -52,8 +52,6 @@ _SPONSOR_MARKUP = (
 # need not be listed again, for one selector test of every element less.
 _LABEL_NODES = ".puis-label-popover-default, .s-label-popover-default, .a-color-secondary"
 # Sponsored-brand slots above the grid, and sponsored videos inside it.
-_BANNER_WIDGETS = ('[cel_widget_id*="loom-desktop-top-slot"], [cel_widget_id^="sb-"],'
-                   ' [cel_widget_id*="VIDEO_SINGLE_PRODUCT"]')
 # What separates the words of a class attribute for `[class~=...]`: ASCII white space only.
 _HTML_SPACE_RE = re.compile(r"[ \t\n\f\r]+")
 _NO_RESULTS_RE = re.compile(r"NO_RESULTS|no-results", re.IGNORECASE)
@@ -301,11 +299,15 @@ def _no_results(tree) -> bool:
 def _banners(tree) -> list[SponsoredBanner]:
     """Sponsored-brand banners (top slot) and sponsored videos, with the brand and ASINs they show."""
     out: list[SponsoredBanner] = []
-    done: set[int] = set()
-    for widget in tree.css(_BANNER_WIDGETS):
-        if widget.mem_id in done or has_ancestor(widget, None, lambda n: "cel_widget_id" in n.attributes):
-            continue  # (a node matching two of the selectors comes back twice)
-        done.add(widget.mem_id)
+    # Every widget in one presence walk, the banner slots told in Python: three substring selectors were three
+    # walks of the page, and the widgets are also what a banner slot must not sit in.
+    widgets = tree.css("[cel_widget_id]")
+    ids = {w.mem_id for w in widgets}
+    for widget in widgets:
+        if not _is_banner_slot(attr(widget, "cel_widget_id") or ""):
+            continue
+        if has_ancestor(widget, None, lambda n: n.mem_id in ids):
+            continue
         asins: list[str] = []
         for node in widget.css("[data-asin]"):
             asin = valid_asin(attr(node, "data-asin"))
@@ -318,6 +320,12 @@ def _banners(tree) -> list[SponsoredBanner]:
         kind = "video" if widget.css_first("video") is not None else "brand"
         out.append(SponsoredBanner(kind=kind, brand=_banner_brand(widget), asins=tuple(asins)))
     return out
+
+
+def _is_banner_slot(widget_id: str) -> bool:
+    """`[cel_widget_id*="loom-desktop-top-slot"], [cel_widget_id^="sb-"], [cel_widget_id*="VIDEO_SINGLE_PRODUCT"]`:
+    sponsored-brand slots above the grid, and sponsored videos inside it."""
+    return "loom-desktop-top-slot" in widget_id or widget_id.startswith("sb-") or "VIDEO_SINGLE_PRODUCT" in widget_id
 
 
 _FROM_RE = re.compile(r"\bfrom\s+(.+?)(?:,|$)", re.IGNORECASE)
