@@ -270,3 +270,38 @@ class Around:
             hit = hit or bool(self._test(cur))
             self._memo[cur.mem_id] = hit
         return hit
+
+
+class StarRatings:
+    """The first readable `i[class*="a-star"] .a-icon-alt, i[class*="a-icon-star"] .a-icon-alt` of a card, for the
+    cards of one page: alt texts listed by their class alone and the star icon looked for above each (one or two
+    a card, the icon their parent), a cheaper lexbor walk than the descendant selectors' class substring tests."""
+
+    __slots__ = ("_above",)
+
+    def __init__(self) -> None:
+        self._above = Around(is_star_icon)  # descendant selectors also look above the card
+
+    def __call__(self, card) -> Decimal | None:
+        card_id = card.mem_id
+        for node in card.css(".a-icon-alt"):
+            cur = node.parent
+            while cur is not None and not is_star_icon(cur):
+                if cur.mem_id == card_id:
+                    cur = cur if self._above(cur) else None
+                    break
+                cur = cur.parent
+            if cur is None:
+                continue
+            value = parse_rating(node.text())
+            if value is not None:
+                return value
+        return None
+
+
+def is_star_icon(node) -> bool:
+    """i[class*="a-star"], i[class*="a-icon-star"]."""
+    if node.tag != "i":
+        return False
+    value = attr(node, "class") or ""
+    return "a-star" in value or "a-icon-star" in value

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from crawler.records import ListEntry, ListPage, Outcome
 from spiders.parsers.cards import (
+    StarRatings,
     asin_from_href,
     buy_price,
     check_block,
@@ -144,13 +145,14 @@ def _rendered(tree, market, carousel_heading) -> list[ListEntry]:
         headings = [h or _section_heading(badge) for h, (badge, *_) in zip(headings, found)]
     entries: list[ListEntry] = []
     seen: set[tuple[str | None, int]] = set()
+    ratings = StarRatings()
     for heading, (_, card, rank, asin) in zip(headings, found):
         if (heading, rank) in seen:
             continue
         seen.add((heading, rank))
         entries.append(ListEntry(
             rank=rank, asin=asin, title=_title_of(card), price=_price_of(card, market),
-            rating=_rating_of(card), review_count=_count_of(card), list=heading,
+            rating=_rating_of(card, ratings), review_count=_count_of(card), list=heading,
         ))
     return entries
 
@@ -258,11 +260,10 @@ def _price_of(card, market):
     return buy_price(card, market, skip=lambda n: "a-color-secondary" in classes(n))
 
 
-def _rating_of(card):
-    for node in card.css('i[class*="a-star"] .a-icon-alt, i[class*="a-icon-star"] .a-icon-alt'):
-        value = parse_rating(node.text())
-        if value is not None:
-            return value
+def _rating_of(card, ratings: StarRatings):
+    value = ratings(card)
+    if value is not None:
+        return value
     link = card.css_first('a[href*="/product-reviews/"][title]')
     return parse_rating(attr(link, "title")) if link is not None else None
 

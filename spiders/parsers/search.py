@@ -14,6 +14,7 @@ import re
 from crawler.records import Outcome, SearchPage, SearchResult, SponsoredBanner
 from spiders.parsers.cards import (
     Around,
+    StarRatings,
     asin_from_href,
     buy_price,
     check_block,
@@ -24,7 +25,6 @@ from spiders.parsers.cards import (
     market_for,
     node_text,
     parse_count,
-    parse_rating,
     query_value,
     valid_asin,
 )
@@ -72,7 +72,7 @@ def parse_search(
     tree = html_tree(source)
     results: list[SearchResult] = []
     organic = sponsored_n = 0
-    stars_above = Around(_star_icon)
+    ratings = StarRatings()
     for card in _cards(tree):
         links = _links(card)
         sponsored = is_sponsored(card, links)
@@ -80,7 +80,7 @@ def parse_search(
             sponsored_n += 1
         else:
             organic += 1
-        results.append(_result(card, links, stars_above, market, page_no, len(results) + 1, sponsored, organic,
+        results.append(_result(card, links, ratings, market, page_no, len(results) + 1, sponsored, organic,
                                sponsored_n))
 
     missing: list[str] = []
@@ -146,7 +146,7 @@ def is_sponsored(card, links: list[tuple]) -> bool:
     return False
 
 
-def _result(card, links, stars_above, market, page_no, position, sponsored, organic, sponsored_n) -> SearchResult:
+def _result(card, links, ratings, market, page_no, position, sponsored, organic, sponsored_n) -> SearchResult:
     title_h2, brand = _title_and_brand(card)
     price_box = card.css_first('[data-cy="price-recipe"]') or card
     badges, deal = _badges(card)
@@ -160,7 +160,7 @@ def _result(card, links, stars_above, market, page_no, position, sponsored, orga
         title=title_h2,
         brand=brand,
         price=buy_price(price_box, market, skip=_secondary_offer),
-        rating=_rating(card, stars_above),
+        rating=ratings(card),
         review_count=_review_count(card, links),
         badges=badges,
         coupon=_coupon(card),
@@ -206,34 +206,6 @@ def _title_area(node) -> bool:
         return True
     names = classes(node)
     return "s-title-instructions-style" in names or ("a-row" in names and "a-color-secondary" in names)
-
-
-def _rating(card, stars_above: Around):
-    """The first readable `i[class*="a-star"] .a-icon-alt, i[class*="a-icon-star"] .a-icon-alt`: alt texts listed
-    by their class alone and the star icon looked for above each (one or two a card, the icon their parent), a
-    cheaper lexbor walk than the descendant selectors' class substring tests."""
-    card_id = card.mem_id
-    for node in card.css(".a-icon-alt"):
-        cur = node.parent
-        while cur is not None and not _star_icon(cur):
-            if cur.mem_id == card_id:
-                cur = cur if stars_above(cur) else None  # descendant selectors also look above the card
-                break
-            cur = cur.parent
-        if cur is None:
-            continue
-        value = parse_rating(node.text())
-        if value is not None:
-            return value
-    return None
-
-
-def _star_icon(node) -> bool:
-    """i[class*="a-star"], i[class*="a-icon-star"]."""
-    if node.tag != "i":
-        return False
-    value = attr(node, "class") or ""
-    return "a-star" in value or "a-icon-star" in value
 
 
 def _review_count(card, links: list[tuple]) -> int | None:
