@@ -78,13 +78,24 @@ def check_block(html: str | bytes, status: int | None, url: str | None) -> tuple
     return detect_block(html, status=status, url=url)
 
 
-def looks_truncated(html: str) -> bool:
-    """A full document without its closing tags, or a fragment with many unclosed <div>s."""
-    head = html[:4096].lower()
+def looks_truncated(page: str | bytes) -> bool:
+    """A full document without its closing tags, or a fragment with many unclosed <div>s.
+
+    `page` is the text, or bytes known to be valid UTF-8 (`common.page_source`): of a full document only the first
+    4,096 and the last 8,192 characters are read, decoded from the bytes that must hold them (a character is at
+    most 4 bytes; a piece of a valid whole decodes with "ignore" to whole characters, dropping only the halves
+    of characters cut at its ends)."""
+    if isinstance(page, str):
+        head, tail = page[:4096], page[-8192:]
+    else:
+        head = bytes(page[:4 * 4096]).decode("utf-8", "ignore")[:4096]
+        tail = bytes(page[-4 * 8192:]).decode("utf-8", "ignore")[-8192:]
+    head = head.lower()
     if "<html" in head or "<body" in head:
-        tail = html[-8192:].lower()
+        tail = tail.lower()
         return "</html" not in tail and "</body" not in tail
-    body = _SCRIPT_RE.sub("", html)  # templates inside scripts hold unbalanced "<div" strings
+    text = page if isinstance(page, str) else bytes(page).decode("utf-8")
+    body = _SCRIPT_RE.sub("", text)  # templates inside scripts hold unbalanced "<div" strings
     return body.count("<div") - body.count("</div") > 3
 
 
@@ -231,3 +242,66 @@ def valid_asin(value: str | None) -> str | None:
     """`value` upper-cased when it is an ASIN (ten of 0-9A-Z; books use their ISBN-10), else None."""
     v = (value or "").strip().upper()
     return v if is_asin(v) else None
+
+
+class Around:
+    """Whether an element above a node passes `test`, for the many cards of one page, which share their ancestors:
+    each element above them is tested once. A descendant selector asked of a card ("i.x .y") also matches below
+    such an element above the card; a Python stand-in for one asks this."""
+
+    __slots__ = ("_memo", "_test")
+
+    def __init__(self, test) -> None:
+        self._test = test
+        self._memo: dict[int, bool] = {}  # mem_id -> it or an element above it passes
+
+    def __call__(self, node) -> bool:
+        chain = []
+        cur = node.parent
+        hit = False
+        while cur is not None:
+            known = self._memo.get(cur.mem_id)
+            if known is not None:
+                hit = known
+                break
+            chain.append(cur)
+            cur = cur.parent
+        for cur in reversed(chain):
+            hit = hit or bool(self._test(cur))
+            self._memo[cur.mem_id] = hit
+        return hit
+
+
+class StarRatings:
+    """The first readable `i[class*="a-star"] .a-icon-alt, i[class*="a-icon-star"] .a-icon-alt` of a card, for the
+    cards of one page: alt texts listed by their class alone and the star icon looked for above each (one or two
+    a card, the icon their parent), a cheaper lexbor walk than the descendant selectors' class substring tests."""
+
+    __slots__ = ("_above",)
+
+    def __init__(self) -> None:
+        self._above = Around(is_star_icon)  # descendant selectors also look above the card
+
+    def __call__(self, card) -> Decimal | None:
+        card_id = card.mem_id
+        for node in card.css(".a-icon-alt"):
+            cur = node.parent
+            while cur is not None and not is_star_icon(cur):
+                if cur.mem_id == card_id:
+                    cur = cur if self._above(cur) else None
+                    break
+                cur = cur.parent
+            if cur is None:
+                continue
+            value = parse_rating(node.text())
+            if value is not None:
+                return value
+        return None
+
+
+def is_star_icon(node) -> bool:
+    """i[class*="a-star"], i[class*="a-icon-star"]."""
+    if node.tag != "i":
+        return False
+    value = attr(node, "class") or ""
+    return "a-star" in value or "a-icon-star" in value

@@ -39,7 +39,7 @@ from spiders.parsers.cards import (
     valid_asin,
     zero,
 )
-from spiders.parsers.common import attr, decode_page
+from spiders.parsers.common import attr, page_source
 from spiders.parsers.dom import html_tree
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def parse_offers(
     html: str | bytes, url: str, marketplace: str | None = None, status: int | None = None
 ) -> OffersPage:
     """Every offer row in page order, with `total_count` where the panel prints it."""
-    text, source = decode_page(html)
+    source = page_source(html)
     market = market_for(url, marketplace)
     asin = valid_asin(query_value(url, "asin", "ASIN")) or asin_from_href(url) or ""
     blocked = check_block(source, status, url)  # UTF-8 bytes as they came: scanned by memmem (parsers.scan)
@@ -75,7 +75,7 @@ def parse_offers(
     missing = sorted({name for o in offers for name in ("seller", "price", "condition") if getattr(o, name) is None})
     outcome = Outcome.OK
     reason: str | None = None
-    if looks_truncated(text):
+    if looks_truncated(source):
         outcome, reason = Outcome.PARSE_INCOMPLETE, "page cut short"
     if missing:
         log.debug("offers %s missing %s", asin, missing)

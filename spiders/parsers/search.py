@@ -13,6 +13,8 @@ import re
 
 from crawler.records import Outcome, SearchPage, SearchResult, SponsoredBanner
 from spiders.parsers.cards import (
+    Around,
+    StarRatings,
     asin_from_href,
     buy_price,
     check_block,
@@ -23,11 +25,10 @@ from spiders.parsers.cards import (
     market_for,
     node_text,
     parse_count,
-    parse_rating,
     query_value,
     valid_asin,
 )
-from spiders.parsers.common import attr, decode_page
+from spiders.parsers.common import attr, page_source
 from spiders.parsers.dom import html_tree
 
 log = logging.getLogger(__name__)
@@ -41,18 +42,18 @@ SPONSORED_WORDS = frozenset(
         "Sponsored Ad", "Anuncio patrocinado", "Annonce sponsorisée", "Gesponserte Anzeige",
     )
 )
+# (and an `a[href*="/sspa/click"]`, read from the card's links: a substring test of every href costs lexbor more than
+# listing the links once and testing them in Python, where the review links are found too)
 _SPONSOR_MARKUP = (
     ".puis-sponsored-label-text, .s-sponsored-label-text, .puis-sponsored-label-info-icon,"
-    ' .s-sponsored-label-info-icon, [data-component-type="sp-sponsored-result"], a[href*="/sspa/click"]'
+    ' .s-sponsored-label-info-icon, [data-component-type="sp-sponsored-result"]'
 )
-_LABEL_NODES = ".puis-label-popover-default, .s-label-popover-default, .a-color-secondary, .s-sponsored-label-text"
+# Labels are read only when no markup matched, so never from a `.s-sponsored-label-text` (part of the markup): it
+# need not be listed again, for one selector test of every element less.
+_LABEL_NODES = ".puis-label-popover-default, .s-label-popover-default, .a-color-secondary"
 # Sponsored-brand slots above the grid, and sponsored videos inside it.
-_BANNER_WIDGETS = ('[cel_widget_id*="loom-desktop-top-slot"], [cel_widget_id^="sb-"],'
-                   ' [cel_widget_id*="VIDEO_SINGLE_PRODUCT"]')
-# Cards nested in another card or in a carousel: not positions of the grid.
-_NESTED_CARD = ('[data-component-type="s-search-result"] [data-component-type="s-search-result"],'
-                ' [class~="a-carousel"] [data-component-type="s-search-result"],'
-                ' [data-a-carousel-options] [data-component-type="s-search-result"]')
+# What separates the words of a class attribute for `[class~=...]`: ASCII white space only.
+_HTML_SPACE_RE = re.compile(r"[ \t\n\f\r]+")
 _NO_RESULTS_RE = re.compile(r"NO_RESULTS|no-results", re.IGNORECASE)
 
 
@@ -60,7 +61,7 @@ def parse_search(
     html: str | bytes, url: str, marketplace: str | None = None, status: int | None = None, page: int | None = None
 ) -> SearchPage:
     """One page of search results; positions count on this page only (the caller offsets them)."""
-    text, source = decode_page(html)
+    source = page_source(html)
     market = market_for(url, marketplace)
     keyword = query_value(url, "k", "field-keywords", "keywords") or ""
     page_no = page or _int(query_value(url, "page")) or 1
@@ -71,13 +72,16 @@ def parse_search(
     tree = html_tree(source)
     results: list[SearchResult] = []
     organic = sponsored_n = 0
+    ratings = StarRatings()
     for card in _cards(tree):
-        sponsored = is_sponsored(card)
+        links = _links(card)
+        sponsored = is_sponsored(card, links)
         if sponsored:
             sponsored_n += 1
         else:
             organic += 1
-        results.append(_result(card, market, page_no, len(results) + 1, sponsored, organic, sponsored_n))
+        results.append(_result(card, links, ratings, market, page_no, len(results) + 1, sponsored, organic,
+                               sponsored_n))
 
     missing: list[str] = []
     outcome = Outcome.OK
@@ -86,7 +90,7 @@ def parse_search(
         if not _no_results(tree):
             outcome, reason = Outcome.PARSE_INCOMPLETE, "no result cards on the page"
             missing.append("results")
-    elif looks_truncated(text):
+    elif looks_truncated(source):
         outcome, reason = Outcome.PARSE_INCOMPLETE, "page cut short (no closing </html>)"
     if results and any(r.title is None for r in results):
         missing.append("title")
@@ -104,17 +108,34 @@ def _int(value: str | None) -> int | None:
 
 def _cards(tree) -> list:
     """Result cards in page order, leaving out any nested inside another card or inside a carousel widget."""
-    # One descendant-selector walk finds the left-out cards (lexbor checks ancestors in C), instead of a Python
-    # walk up from every card to the root (~2 ms on a real page). `[class~=...]` matches the class token
-    # case-sensitively, as the Python test did (`.a-carousel` would ignore case in quirks mode).
-    inside = {n.mem_id for n in tree.css(_NESTED_CARD)}
-    return [node for node in tree.css(CARD)
-            if node.mem_id not in inside and (attr(node, "data-asin") or "").strip()]
+    # The elements above the cards are shared (the grid's rows and columns), so climbing from each card with every
+    # element's answer kept tests each of them once: cheaper than lexbor's three descendant selectors, each a
+    # test of every element of the page.
+    nested = Around(_holds_cards)
+    return [node for node in tree.css(CARD) if (attr(node, "data-asin") or "").strip() and not nested(node)]
 
 
-def is_sponsored(card) -> bool:
+def _holds_cards(node) -> bool:
+    """What a card must not sit in: another card, `[class~="a-carousel"]` (the class token as written: `.a-carousel`
+    would ignore case in quirks mode) or `[data-a-carousel-options]` (present, with or without a value)."""
+    if not node.is_element_node:
+        return False
+    attrs = node.attributes
+    if attrs.get("data-component-type") == "s-search-result" or "data-a-carousel-options" in attrs:
+        return True
+    return "a-carousel" in _HTML_SPACE_RE.split(attrs.get("class") or "")
+
+
+def _links(card) -> list[tuple]:
+    """(link, href) of every <a> in the card (itself included, as a selector would), in page order."""
+    return [(node, attr(node, "href")) for node in card.css("a")]
+
+
+def is_sponsored(card, links: list[tuple]) -> bool:
     """Any of Amazon's ad signals on the card (they agree on every real page we have)."""
     if "AdHolder" in classes(card):
+        return True
+    if any(href is not None and "/sspa/click" in href for _, href in links):
         return True
     if card.css_first(_SPONSOR_MARKUP) is not None:
         return True
@@ -125,7 +146,7 @@ def is_sponsored(card) -> bool:
     return False
 
 
-def _result(card, market, page_no, position, sponsored, organic, sponsored_n) -> SearchResult:
+def _result(card, links, ratings, market, page_no, position, sponsored, organic, sponsored_n) -> SearchResult:
     title_h2, brand = _title_and_brand(card)
     price_box = card.css_first('[data-cy="price-recipe"]') or card
     badges, deal = _badges(card)
@@ -139,8 +160,8 @@ def _result(card, market, page_no, position, sponsored, organic, sponsored_n) ->
         title=title_h2,
         brand=brand,
         price=buy_price(price_box, market, skip=_secondary_offer),
-        rating=_rating(card),
-        review_count=_review_count(card),
+        rating=ratings(card),
+        review_count=_review_count(card, links),
         badges=badges,
         coupon=_coupon(card),
         deal=deal,
@@ -187,18 +208,10 @@ def _title_area(node) -> bool:
     return "s-title-instructions-style" in names or ("a-row" in names and "a-color-secondary" in names)
 
 
-def _rating(card):
-    for node in card.css('i[class*="a-star"] .a-icon-alt, i[class*="a-icon-star"] .a-icon-alt'):
-        value = parse_rating(node.text())
-        if value is not None:
-            return value
-    return None
-
-
-def _review_count(card) -> int | None:
+def _review_count(card, links: list[tuple]) -> int | None:
     """The ratings count: the reviews link's aria-label ("7.319 calificaciones"), its text ("652"), or a
     bare-number aria-label span (2023-24 layout). Rounded figures ("(1.5K)") are not read."""
-    for link in card.css('a[href*="customerReviews"]'):
+    for link in (node for node, href in links if href is not None and "customerReviews" in href):
         for candidate in (attr(link, "aria-label"), link.text()):
             value = parse_count(candidate)
             if value is not None:
@@ -235,9 +248,16 @@ def _price_recipe(node) -> bool:
 
 
 def _coupon(card) -> str | None:
-    box = card.css_first('[data-component-type="s-coupon-component"]')
-    node = (box or card).css_first(".s-coupon-unclipped") or box
-    return node_text(node, separator=" ")
+    """The coupon box's `.s-coupon-unclipped` (else the box), else the card's first `.s-coupon-unclipped`.
+
+    Box and text are listed by one query (most cards have neither: one query's fixed cost saved); the box is the
+    first element with the component's attribute (lexbor compares attribute values case-sensitively, as == does),
+    and with no box the list holds only `.s-coupon-unclipped` elements."""
+    found = card.css('[data-component-type="s-coupon-component"], .s-coupon-unclipped')
+    box = next((n for n in found if attr(n, "data-component-type") == "s-coupon-component"), None)
+    if box is None:
+        return node_text(found[0] if found else None, separator=" ")
+    return node_text(box.css_first(".s-coupon-unclipped") or box, separator=" ")
 
 
 def _no_results(tree) -> bool:
@@ -251,11 +271,15 @@ def _no_results(tree) -> bool:
 def _banners(tree) -> list[SponsoredBanner]:
     """Sponsored-brand banners (top slot) and sponsored videos, with the brand and ASINs they show."""
     out: list[SponsoredBanner] = []
-    done: set[int] = set()
-    for widget in tree.css(_BANNER_WIDGETS):
-        if widget.mem_id in done or has_ancestor(widget, None, lambda n: "cel_widget_id" in n.attributes):
-            continue  # (a node matching two of the selectors comes back twice)
-        done.add(widget.mem_id)
+    # Every widget in one presence walk, the banner slots told in Python: three substring selectors were three
+    # walks of the page, and the widgets are also what a banner slot must not sit in.
+    widgets = tree.css("[cel_widget_id]")
+    ids = {w.mem_id for w in widgets}
+    for widget in widgets:
+        if not _is_banner_slot(attr(widget, "cel_widget_id") or ""):
+            continue
+        if has_ancestor(widget, None, lambda n: n.mem_id in ids):
+            continue
         asins: list[str] = []
         for node in widget.css("[data-asin]"):
             asin = valid_asin(attr(node, "data-asin"))
@@ -268,6 +292,12 @@ def _banners(tree) -> list[SponsoredBanner]:
         kind = "video" if widget.css_first("video") is not None else "brand"
         out.append(SponsoredBanner(kind=kind, brand=_banner_brand(widget), asins=tuple(asins)))
     return out
+
+
+def _is_banner_slot(widget_id: str) -> bool:
+    """`[cel_widget_id*="loom-desktop-top-slot"], [cel_widget_id^="sb-"], [cel_widget_id*="VIDEO_SINGLE_PRODUCT"]`:
+    sponsored-brand slots above the grid, and sponsored videos inside it."""
+    return "loom-desktop-top-slot" in widget_id or widget_id.startswith("sb-") or "VIDEO_SINGLE_PRODUCT" in widget_id
 
 
 _FROM_RE = re.compile(r"\bfrom\s+(.+?)(?:,|$)", re.IGNORECASE)
