@@ -36,7 +36,7 @@ BENCHES: list[tuple[str, list[str], str]] = [
 def headline(output: str, pattern: str) -> list[str]:
     lines = [ln.rstrip() for ln in output.splitlines() if ln.strip()]
     found = [ln.strip() for ln in lines if re.search(pattern, ln)]
-    return found[:8] or lines[-2:]
+    return found[:10] or lines[-2:]
 
 
 def main(argv: list[str] | None = None) -> int:
