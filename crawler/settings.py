@@ -21,6 +21,18 @@ POLITE: dict[str, Any] = {
 
 MIN_DELAY = 0.001
 
+# Extensions never loaded: the telnet console, and Scrapy 2.19's RemoteControl, a local server that runs
+# Python code sent to it (REMOTE_CONTROL_ENABLED is off as well). They are left out of EXTENSIONS_BASE:
+# Scrapy imports every class named in EXTENSIONS, even one set to None, and RemoteControl's module
+# imports aiohttp (~75 ms of every `check`).
+OFF_EXTENSIONS = ("scrapy.extensions.telnet.TelnetConsole", "scrapy.extensions.remote_control.RemoteControl")
+
+
+def _extensions_base() -> dict[str, Any]:
+    from scrapy.settings import default_settings
+
+    return {k: v for k, v in default_settings.EXTENSIONS_BASE.items() if k not in OFF_EXTENSIONS}
+
 # An ad-hoc check fetches one page and maybe its offers panel: no reason to wait between the two.
 AD_HOC: dict[str, Any] = {
     "CONCURRENT_REQUESTS": 4,
@@ -70,7 +82,7 @@ def scrapy_settings(*, ad_hoc: bool = False, log_level: str = "ERROR", browser: 
                               "https": "crawler.guarded_handler.GuardedDownloadHandler"},
         # the next request goes to the marketplace with the fewest downloads under way
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
-        "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None, "crawler.parse_pool.ParsePool": 100},
+        "EXTENSIONS": {"crawler.parse_pool.ParsePool": 100},
         **(AD_HOC if ad_hoc else POLITE),
     }
     if browser:
@@ -78,6 +90,8 @@ def scrapy_settings(*, ad_hoc: bool = False, log_level: str = "ERROR", browser: 
 
         settings.update(browser_settings(browser_path, concurrency=int(settings["CONCURRENT_REQUESTS"])))
     settings.update(overrides)
+    settings["EXTENSIONS_BASE"] = _extensions_base()
+    settings["EXTENSIONS"] = {k: v for k, v in settings["EXTENSIONS"].items() if k not in OFF_EXTENSIONS}
     return settings
 
 
@@ -121,7 +135,7 @@ def crawl_settings(
         # Pages are parsed in another process while this one downloads (crawler.parse_pool); not in a
         # browser crawl, where Chromium needs every core and parsing is a sliver of a page's cost.
         STOREWATCH_PARSE_PROCESSES=0 if browser else parse_processes(),
-        EXTENSIONS={"scrapy.extensions.telnet.TelnetConsole": None, "crawler.parse_pool.ParsePool": 100,
+        EXTENSIONS={"crawler.parse_pool.ParsePool": 100,
                     "crawler.progress.ProgressBar": 500},
     )
 

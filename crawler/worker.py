@@ -404,7 +404,7 @@ def worker_settings(redis_url: str, db_url: str, name: str, *, delay: float = 3.
         STOREWATCH_WORKER=name,
         STOREWATCH_MAX_IDLE=max_idle,
         ITEM_PIPELINES={"crawler.worker.DistributedStorePipeline": 300},
-        EXTENSIONS={"scrapy.extensions.telnet.TelnetConsole": None, "crawler.worker.WorkerControl": 500,
+        EXTENSIONS={"crawler.worker.WorkerControl": 500,
                     # AutoThrottle that keeps the run's delay as a floor
                     "scrapy.extensions.throttle.AutoThrottle": None, "crawler.run_delay.RunDelayThrottle": 0},
     )

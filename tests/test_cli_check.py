@@ -133,3 +133,19 @@ def test_variation_child_is_ok_with_its_parent(storefront_reset, home: Path) -> 
     assert rc == 0, err
     assert data["outcome"] == "ok" and data["asin"] == child.asin
     assert data["parent_asin"] == child.parent and data["price"] == child.price
+
+
+def test_a_check_never_loads_scrapys_remote_control(storefront_reset, home: Path) -> None:
+    # Scrapy 2.19's RemoteControl runs Python code sent to a local port; unlisted, not even its module
+    # (and aiohttp, ~75 ms of every check) is imported.
+    bottle = by_key("us-bottle")
+    env = {**os.environ, "STOREWATCH_HOME": str(home), "STOREWATCH_DB": db_url_for(home, "sw.db")}
+    code = ("import sys; from crawler.cli import main; "
+            f"rc = main(['check', '{bottle.asin}', '--base-url', '{storefront_reset.url}', '--json']); "
+            "print('remote_control loaded:', 'scrapy.extensions.remote_control' in sys.modules, file=sys.stderr); "
+            "sys.exit(rc)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["outcome"] == "ok"
+    assert "remote_control loaded: False" in proc.stderr
