@@ -85,3 +85,20 @@ def test_records_read_back_from_a_worker_are_equal_and_typed() -> None:
     back = pickle.loads(pickle.dumps(snap))
     assert back == snap and type(back.price) is type(snap.price)
     assert dataclasses.astuple(back) == dataclasses.astuple(snap)  # fields outside == (missing) too
+
+
+def test_workers_start_with_the_crawler_not_with_the_spider() -> None:
+    """The workers import the parsers while the crawl builds its components and opens the database (a
+    worker started at spider_opened made the first pages wait ~0.15 s); a crawl that stops without ever
+    opening its spider still ends them."""
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+
+    crawler = get_crawler(settings_dict={"STOREWATCH_PARSE_PROCESSES": 1})
+    pool = ParsePool.from_crawler(crawler)
+    procs = [w.proc for w in pool.workers]
+    try:
+        assert len(procs) == 1 and procs[0].poll() is None
+    finally:
+        crawler.signals.send_catch_log(signal=signals.engine_stopped)
+    assert pool.workers == [] and procs[0].poll() is not None
