@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+from datetime import timedelta
 from functools import lru_cache
 
 import matplotlib
@@ -97,8 +98,14 @@ def draw_chart(spec: ChartSpec, *, title: str, ylabel: str = "") -> Figure:
     if ylabel:
         ax.set_ylabel(ylabel, fontsize=8, family=families)
     locator = mdates.AutoDateLocator(maxticks=7)
+    # One more multiple per unit, so a span just past a unit's last multiple (4 days of hourly ticks, 4
+    # minutes of seconds) gets 24 h / 60 min / 60 s ticks instead of matplotlib's fallback (9-10 crowded ticks
+    # and a UserWarning on every report).
+    locator.intervald[mdates.HOURLY] = [1, 2, 3, 4, 6, 12, 24]
+    locator.intervald[mdates.MINUTELY] = [1, 5, 10, 15, 30, 60]
+    locator.intervald[mdates.SECONDLY] = [1, 5, 10, 15, 30, 60]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(_tick_formatter(locator))
+    ax.xaxis.set_major_formatter(_tick_formatter(locator, max(times) - min(times)))
     ax.tick_params(labelsize=7)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -107,13 +114,23 @@ def draw_chart(spec: ChartSpec, *, title: str, ylabel: str = "") -> Figure:
     return fig
 
 
-def _tick_formatter(locator: mdates.AutoDateLocator) -> mdates.AutoDateFormatter:
+def _tick_formatter(locator: mdates.AutoDateLocator, span: timedelta) -> mdates.AutoDateFormatter:
     """Dates for a history of days, times when the ticks are hours or minutes apart (intraday checks,
-    the demo's runs seconds apart), where a date alone would print the same label on every tick.
-    Numeric formats, so they read the same in every report language."""
+    the demo's runs seconds apart), where a date alone would print the same label on every tick; hours
+    carry their date when the history spans midnight ("00:00 12:00 00:00" said nothing). Numeric formats,
+    so they read the same in every report language."""
+    hours = "%m-%d %H:%M" if span >= timedelta(days=1) else "%H:%M"
     fmt = mdates.AutoDateFormatter(locator, defaultfmt="%m-%d")
-    fmt.scaled = {365.0: "%Y-%m", 30.0: "%m-%d", 1.0: "%m-%d", 1 / 24: "%H:%M", 1 / 1440: "%H:%M:%S"}
+    fmt.scaled = {365.0: "%Y-%m", 30.0: "%Y-%m", 1.0: "%m-%d", 1 / 24: hours, 1 / 1440: "%H:%M:%S",
+                  # ticks under a second apart (the demo's runs): "%H:%M:%S" would repeat. The key sits between
+                  # the locator's unit for seconds (1/86400) and for microseconds.
+                  1 / 864_000: _fraction_of_second}
     return fmt
+
+
+def _fraction_of_second(x: float, pos: int | None = None) -> str:
+    at = mdates.num2date(x)
+    return f"{at:%H:%M:%S}.{at.microsecond // 1000:03d}".rstrip("0").rstrip(".")
 
 
 def _short(value: float) -> str:

@@ -95,10 +95,31 @@ def _tick_labels(spec: ChartSpec) -> list[str]:
     return [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
 
 
-@pytest.mark.parametrize("step", [timedelta(seconds=5), timedelta(minutes=20), timedelta(days=1)])
+@pytest.mark.parametrize("step", [timedelta(milliseconds=200), timedelta(seconds=5), timedelta(minutes=20),
+                                  timedelta(days=1)])
 def test_time_axis_ticks_are_distinct_whatever_the_span(step):
     # Runs seconds apart (the demo) or hours apart (intraday checks) used to label every tick one date.
     spec = ChartSpec("B0OWN00001", "price", tuple((T + i * step, Decimal(20 + i)) for i in range(6)), "USD")
     labels = _tick_labels(spec)
     assert len(labels) >= 2 and len(set(labels)) == len(labels), labels
     assert all((":" in label) == (step < timedelta(days=1)) for label in labels), labels
+
+
+@pytest.mark.parametrize("days", [2, 3, 4, 5])
+def test_a_few_days_of_history_label_every_tick_with_its_date(days):
+    # A daily crawl's first week: ticks 12 or 24 hours apart once read "00:00 12:00 00:00 12:00", and a 4-day
+    # span fell back to nine crowded ticks with a matplotlib warning on every report.
+    spec = ChartSpec("B0OWN00001", "price", tuple((T + i * timedelta(days=1), Decimal(20 + i)) for i in range(days)),
+                     "USD")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        labels = _tick_labels(spec)
+    assert 2 <= len(labels) <= 7 and len(set(labels)) == len(labels), labels
+    assert all(label[:2].isdigit() and label[2] == "-" for label in labels), labels  # each starts with its date
+
+
+def test_histories_over_a_year_name_the_year():
+    spec = ChartSpec("B0OWN00001", "price", tuple((T + i * timedelta(weeks=2), Decimal(20 + i)) for i in range(45)),
+                     "USD")
+    labels = _tick_labels(spec)
+    assert len(set(labels)) == len(labels) and all(label.startswith("20") for label in labels), labels
