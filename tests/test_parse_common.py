@@ -1,13 +1,15 @@
-"""The text helpers' fast paths give the answers of their plain regex definitions."""
+"""The text helpers' fast paths give the answers of their plain regex definitions; ratings and counts
+in every marketplace's writing."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spiders.parsers.common import caseless, clean
+from spiders.parsers.common import caseless, clean, parse_count, parse_rating
 
 _WS_RE = re.compile(r"[\s\u00a0\u202f\u2009\u200b\u200e\u200f\ufeff]+")
 # every kind of space clean() knows, the zero-width ones, a few it must keep, and letters of several scripts
@@ -43,3 +45,26 @@ def test_caseless_answers_like_ignorecase(text: str) -> None:
 def test_caseless_wants_a_lower_case_pattern() -> None:
     with pytest.raises(ValueError):
         caseless(r"\S+")
+
+
+@pytest.mark.parametrize("text, stars", [
+    ("4.5 out of 5 stars", "4.5"), ("4,5 von 5 Sternen", "4.5"), ("4,5 sur 5\u00a0étoiles", "4.5"),
+    ("5つ星のうち4.5", "4.5"), ("4,5 de 5 estrellas", "4.5"), ("4,5 av 5 stjärnor", "4.5"),
+    ("5 yıldız üzerinden 4,5", "4.5"), ("4.5 من 5 نجوم", "4.5"), ("4.3 顆星，最高 5 顆星", "4.3"),
+    ("5.0 out of 5 stars", "5.0"),
+    # Arabic-Indic digits with the Arabic decimal sign, full-width digits: read as 4 before
+    ("\u0664\u066b\u0665 من \u0665 نجوم", "4.5"), ("5つ星のうち\uff14.\uff15", "4.5"),
+    ("12 out of 15", None), (None, None), ("", None),
+])
+def test_ratings_in_every_marketplace_s_writing(text: str | None, stars: str | None) -> None:
+    assert parse_rating(text) == (Decimal(stars) if stars is not None else None)
+
+
+@pytest.mark.parametrize("text, count", [
+    ("1,234 ratings", 1234), ("1.234 Sternebewertungen", 1234), ("1\u202f234 évaluations", 1234),
+    ("1,23,456 ratings", 123456), ("(467)", 467), ("1,234個の評価", 1234),
+    ("\u0661\u066c\u0662\u0663\u0664 تقييمًا", 1234), ("\u06f1\u06f2\u06f3\u06f4", 1234),  # read as 1 before
+    ("(1.5K)", None), ("4.6", None), (None, None),
+])
+def test_counts_in_every_marketplace_s_writing(text: str | None, count: int | None) -> None:
+    assert parse_count(text) == count

@@ -32,6 +32,17 @@ _PERCENT_RE = re.compile(r"(\d{1,3})(?:[.,]\d+)?\s*(?:%|percent|$)")
 _LAKH_RE = re.compile(r"\d{1,2}(?:,\d{2})+,\d{3}")  # Indian grouping 1,00,000
 
 
+# Arabic-Indic and Eastern Arabic-Indic digits with the Arabic decimal and thousands signs, and full-width
+# digits: Python reads these digits as numbers but not the signs, so "٤٫٥" gave 4 and "١٬٢٧٩٫٠٠" 1.
+_DIGITS = {**{0x0660 + i: str(i) for i in range(10)}, **{0x06F0 + i: str(i) for i in range(10)},
+           **{0xFF10 + i: str(i) for i in range(10)}, 0x066B: ".", 0x066C: ","}
+
+
+def ascii_digits(text: str) -> str:
+    """`text` with its digits (and the Arabic decimal and thousands signs) in ASCII, for the number readers."""
+    return text if text.isascii() else text.translate(_DIGITS)
+
+
 def clean(text: str | None) -> str | None:
     """Whitespace collapsed (no-break and zero-width spaces too), or None when nothing is left."""
     if text is None:
@@ -123,6 +134,7 @@ def parse_rating(text: str | None) -> Decimal | None:
     t = clean(text)
     if not t:
         return None
+    t = ascii_digits(t)
     nums = [n for n in _DECIMAL_RE.findall(t) if Decimal(n.replace(",", ".")) <= 5]
     if not nums:
         return None
@@ -153,6 +165,7 @@ def parse_count(text: str | None) -> int | None:
     t = clean(text)
     if not t:
         return None
+    t = ascii_digits(t)
     m = _COUNT_RE.search(t)
     if not m:
         return None

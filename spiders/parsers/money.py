@@ -13,6 +13,7 @@ from price_parser import Price
 from crawler.marketplaces import Marketplace
 from crawler.marketplaces import get as get_marketplace
 from crawler.records import Money
+from spiders.parsers.common import ascii_digits
 
 # Two amounts joined by a dash: a price range, which is not one price. The currency may sit on either side of
 # the dash ("$12.99 - $18.99", "12,99 € – 18,99 €").
@@ -37,7 +38,7 @@ def parse_amount(text: str | None, marketplace: str | Marketplace) -> Decimal | 
     if not text:
         return None
     m = _market(marketplace)
-    cleaned = _SPACES_RE.sub(" ", text).strip()
+    cleaned = _SPACES_RE.sub(" ", ascii_digits(text)).strip()
     if not cleaned or not any(ch.isdigit() for ch in cleaned) or _RANGE_RE.search(cleaned):
         return None
     # Thousands written with spaces ("1 299,99"): join the groups before price-parser sees them.
