@@ -122,3 +122,16 @@ def test_old_listing_free_shipping_and_conditional() -> None:
                    for ship in ("&amp; <b>FREE Shipping</b>. Details", "&amp; FREE Shipping on orders over $35.00", ""))
     page = parse_offers(f"<html><body>{rows}</body></html>", "https://www.amazon.com/gp/offer-listing/B000000001")
     assert [o.shipping for o in page.offers] == [Money(Decimal("0.00"), "USD"), None, None]
+
+
+@pytest.mark.parametrize("text, want", [
+    ("97% positive over the last 12 months", 97), ("%97 olumlu", 97),  # Turkish puts the sign first
+    ("\u066a\u0669\u0665 \u0625\u064a\u062c\u0627\u0628\u064a", 95), ("(1,024 ratings)", None), ("250%", None),
+])
+def test_seller_rating_percent_in_any_order(text: str, want: int | None) -> None:
+    from selectolax.lexbor import LexborHTMLParser
+
+    from spiders.parsers.offers import _percent
+
+    box = LexborHTMLParser(f"<div id='x'>{text}</div>").css_first("#x")
+    assert _percent(box) == (Decimal(want) if want is not None else None)

@@ -189,13 +189,30 @@ def test_coupon_but_not_promotions() -> None:
     assert parse_product(_page(right=_core("$20.00") + promo), "https://www.amazon.com/dp/B000TEST01").coupon is None
 
 
+@pytest.mark.parametrize("label, percent", [
+    ("Appliquer le coupon de 10\u00a0%", 10), ("Kupon %10 uygula", 10), ("Kortingsbon van 5% toepassen", 5),
+    ("\u062a\u0637\u0628\u064a\u0642 \u0643\u0648\u0628\u0648\u0646 15%", 15),
+    ("\u0642\u0633\u064a\u0645\u0629 \u062e\u0635\u0645 \u066a\u0661\u0660", 10),  # Arabic percent sign and digits
+])
+def test_coupons_in_other_languages(label: str, percent: int) -> None:
+    # Turkish puts the percent sign first, Dutch and Arabic say coupon in words of their own: these coupons
+    # were not seen at all
+    coupon = f'<div id="promoPriceBlockMessage_feature_div"><span id="couponBadge_x"><label id="couponText1">{label}</label></span></div>'
+    snap = parse_product(_page(right=_core("$20.00") + coupon), "https://www.amazon.com/dp/B000TEST01")
+    assert snap.coupon is not None and snap.coupon.percent == Decimal(percent)
+
+
 @pytest.mark.parametrize("byline, brand", [
     ("Visit the Sony Store", "Sony"), ("Brand: Inov-8", "Inov-8"), ("Marca: Amazon", "Amazon"),
     ("Besuche den Old Spice-Store", "Old Spice"), ("Visita la tienda de Hercules", "Hercules"),
     ("Visite a loja Apple", "Apple"), ("Anker のストアを表示", "Anker"), ("Visiter la boutique Bosch", "Bosch"),
     ("ChangM", "ChangM"), ("Besök Foo-butiken", "Foo"),
+    # the Arabic interface of amazon.sa / .ae / .eg (the whole byline was taken for the brand)
+    ("\u0642\u0645 \u0628\u0632\u064a\u0627\u0631\u0629 \u0645\u062a\u062c\u0631 Bosch", "Bosch"),
+    ("\u0627\u0644\u0639\u0644\u0627\u0645\u0629 \u0627\u0644\u062a\u062c\u0627\u0631\u064a\u0629: Bosch", "Bosch"),
+    ("\u0645\u062a\u062c\u0631 Bosch \u0627\u0644\u0631\u0633\u0645\u064a", None),  # a shape we do not know: no guess
 ])
-def test_brand_from_byline(byline: str, brand: str) -> None:
+def test_brand_from_byline(byline: str, brand: str | None) -> None:
     center = f'<a id="bylineInfo" href="/stores/x">{byline}</a>'
     assert parse_product(_page(center), "https://www.amazon.com/dp/B000TEST01").brand == brand
 

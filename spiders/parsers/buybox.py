@@ -341,8 +341,8 @@ def _state(tree: LexborHTMLParser | LexborNode, box: Buybox) -> None:
             return
 
 
-_COUPON_PCT_RE = re.compile(r"(\d{1,2}(?:[.,]\d+)?)\s*%")
-_has_coupon_word = caseless(r"coupon|cupón|cupom|gutschein|buono|クーポン|kupon")
+_COUPON_PCT_RE = re.compile(r"(\d{1,2}(?:[.,]\d+)?)\s*[%٪]|[%٪]\s*(\d{1,2}(?:[.,]\d+)?)")  # Turkish writes "%10"
+_has_coupon_word = caseless(r"coupon|cupón|cupom|gutschein|buono|クーポン|kupon|kortingsbon|كوبون|قسيمة")
 
 
 def _coupon(tree: LexborHTMLParser | LexborNode, mk: Marketplace, box: Buybox) -> None:
@@ -368,7 +368,7 @@ def _coupon(tree: LexborHTMLParser | LexborNode, mk: Marketplace, box: Buybox) -
             amount = parse_money(m.group(0), mk) if m else None
         # The clip label ("Apply 10% coupon") reads best; the whole block repeats it and adds "Terms".
         label = text_of(node.css_first("label[id^=couponText], [id^=couponText], [id^=promoMessage]"))
-        box.coupon = Coupon(text=(label or text)[:200], percent=Decimal(pct.group(1).replace(",", ".")) if pct else None,
+        box.coupon = Coupon(text=(label or text)[:200], percent=Decimal((pct.group(1) or pct.group(2)).replace(",", ".")) if pct else None,
                             amount=amount)
         return
 

@@ -48,7 +48,7 @@ _AOD_ANCHORS = '#aod-container, #aod-offer-list, #aod-pinned-offer, [id="aod-off
 _FULFILLED_RE = re.compile(r"isAmazonFulfilled=([01])")
 _FBA_TEXT_RE = re.compile(r"fulfil+ment by amazon|fulfil+ed by amazon|expédié par amazon|versand durch amazon"
                           r"|gestionado por amazon|logistica di amazon|amazon 配送センター", re.IGNORECASE)
-_PERCENT_RE = re.compile(r"(\d{1,3})\s?%")
+_PERCENT_RE = re.compile(r"(\d{1,3})\s?[%٪]|[%٪]\s?(\d{1,3})")  # Turkish writes "%97"
 _PAREN_COUNT_RE = re.compile(r"\(([^)]*\d[^)]*)\)")
 
 
@@ -211,7 +211,8 @@ def _fba(href: str | None, block, ships_from: str | None, seller: str | None) ->
 
 def _percent(box) -> Decimal | None:
     m = _PERCENT_RE.search(node_text(box, separator=" ") or "")
-    return Decimal(m.group(1)) if m and int(m.group(1)) <= 100 else None
+    value = (m.group(1) or m.group(2)) if m else None
+    return Decimal(value) if value is not None and int(value) <= 100 else None
 
 
 def _rating_count(box) -> int | None:

@@ -73,9 +73,12 @@ _BYLINE_RES = tuple(re.compile(p, re.IGNORECASE) for p in (
     r"^besök (.+?)-butiken$",
     r"^odwiedź sklep (.+)$",
     r"^(.+?) mağazasını ziyaret edin$",
-    r"^(?:brand|marca|marke|marque|merk|märke|marka|ブランド)\s*[:：]\s*(.+)$",
+    r"^(?:قم ب)?زيارة متجر (.+)$",  # Arabic interface of amazon.sa / .ae / .eg
+    r"^(?:brand|marca|marke|marque|merk|märke|marka|ブランド|العلامة التجارية)\s*[:：]\s*(.+)$",
 ))
-_has_store_word = caseless(r"\bstore\b|tienda|loja|boutique|ストア|winkel|butik|sklep|mağaza|visit|besuche|\bby\b")
+# A byline with one of these words in a shape not above is no brand name: no guess.
+_has_store_word = caseless(r"\bstore\b|tienda|loja|boutique|ストア|winkel|butik|sklep|mağaza|visit|besuche|\bby\b"
+                           r"|متجر")
 
 
 def _market(marketplace: str | Marketplace | None, url: str) -> Marketplace:
