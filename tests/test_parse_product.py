@@ -280,3 +280,30 @@ def test_robot_check_yields_no_data() -> None:
 def test_asin_and_marketplace_from_url(url: str, asin: str, mk: str) -> None:
     snap = parse_product(_page(), url)
     assert (snap.asin, snap.marketplace, snap.currency) == (asin, mk, get_marketplace(mk).currency)
+
+
+@pytest.mark.parametrize("line, ranks", [
+    ("Best Sellers Rank: #1,234 in Kitchen & Dining (See Top 100 in Kitchen & Dining) #5 in Chef's Knives",
+     ((1234, "Kitchen & Dining"), (5, "Chef's Knives"))),
+    # French, Swedish and Polish group thousands with (no-break) spaces: "nº 1 234" was read as rank 1
+    (("Classement des meilleures ventes d'Amazon : n\u00ba\u202f1\u202f234 en Cuisine et Maison (Voir les 100 premiers "
+     "en Cuisine et Maison) n\u00ba\u00a05 en Couteaux"), ((1234, "Cuisine et Maison"), (5, "Couteaux"))),
+    ("Rangordning f\u00f6r b\u00e4sts\u00e4ljare: #1\u00a0234 i K\u00f6k (Se topp 100 i K\u00f6k) #7 i Knivar",
+     ((1234, "K\u00f6k"), (7, "Knivar"))),
+    ("Ranking najlepiej sprzedaj\u0105cych si\u0119 produkt\u00f3w: #12\u00a0345 w Kuchnia #8 w No\u017ce",
+     ((12345, "Kuchnia"), (8, "No\u017ce"))),
+    # Italian "n. 1.234" and its label, Dutch and Arabic: no rank was read
+    (("Posizione nella classifica Bestseller di Amazon: n. 1.234 in Casa e cucina (Visualizza i Top 100 nella "
+     "categoria Casa e cucina) n. 2 in Coltelli"), ((1234, "Casa e cucina"), (2, "Coltelli"))),
+    ("Plaats in bestsellerlijst van Amazon: #1.234 in Keuken (Top 100 in Keuken bekijken)", ((1234, "Keuken"),)),
+    (("\u062a\u0635\u0646\u064a\u0641 \u0627\u0644\u0623\u0643\u062b\u0631 \u0645\u0628\u064a\u0639\u064b\u0627: "
+     "#1,234 \u0641\u064a \u0627\u0644\u0645\u0637\u0628\u062e"), ((1234, "\u0627\u0644\u0645\u0637\u0628\u062e"),)),
+    (("Amazon Bestseller-Rang: Nr. 1.234 in K\u00fcche, Haushalt & Wohnen (Siehe Top 100 in K\u00fcche, Haushalt & Wohnen) "
+     "Nr. 3 in Messer"), ((1234, "K\u00fcche, Haushalt & Wohnen"), (3, "Messer"))),
+])
+def test_best_sellers_rank_in_every_marketplace_s_writing(line: str, ranks: tuple) -> None:
+    label, _, value = line.partition(":")
+    extra = (f'<div id="detailBulletsWrapper_feature_div"><ul><li><span class="a-list-item"><span class="a-text-bold">'
+             f'{label}:</span>{value}</span></li></ul></div>')
+    snap = parse_product(_page(extra=extra), "https://www.amazon.com/dp/B000TEST01")
+    assert tuple((r.rank, r.category) for r in snap.bsr) == ranks

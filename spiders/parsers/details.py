@@ -17,10 +17,14 @@ from spiders.parsers.dom import IdScope
 
 _has_bsr_label = caseless(
     r"best\s*sellers?\s*rank|bestseller-rang|bestsellerrang|más vendidos|mais vendidos|meilleures ventes"
-    r"|più venduti|売れ筋ランキング|sales rank|bästsäljar|bestsellerów|en çok satan|الأكثر مبيع")
+    r"|più venduti|classifica bestseller|売れ筋ランキング|sales rank|bästsäljar|bestsellerów|najlepiej sprzedaj"
+    r"|bestsellerlijst|en çok satan|الأكثر مبيع")
+# "#1,234 in", "Nr. 1.234 in", "nº 1 234 en", "n. 1.234 in": the row's text has its no-break spaces made plain by
+# clean(), so a plain space followed by exactly three digits is still part of the number (French, Swedish and
+# Polish group thousands with spaces: "nº 1 234" was read as rank 1).
 _BSR_ITEM_RE = re.compile(
-    r"(?:#|Nr\.?\s?|n\.?\s?[º°o]\s?|N[º°]\s?)\s?(\d[\d.,\u00a0\u202f]*)\s+(?:\w+\s+)?(?:in|en|em|dans|in der|i|w)\s+"
-    r"(.+?)(?=\s*(?:#|Nr\.|n\.?\s?[º°o]|N[º°])\s?\d|$)")
+    r"(?:#|Nr\.?\s?|n\.?\s?[º°o]\s?|N[º°]\s?|n\.\s?)\s?(\d[\d.,\u00a0\u202f]*(?: \d{3}(?=\s))*)\s+(?:\w+\s+)?"
+    r"(?:in|en|em|dans|in der|i|w|في)\s+(.+?)(?=\s*(?:#|Nr\.|n\.?\s?[º°o]|N[º°]|n\.)\s?\d|$)")
 _BSR_JP_RE = re.compile(r"(\d[\d,]*)\s*位\s*(.+?)(?=\s*-\s*\d|$)")
 # "(See Top 100 in X)" / "(の売れ筋ランキングを見る)" links go; "(Kindle Store)" / "(Books)" qualifiers stay
 _BSR_LINK_PAREN_RE = re.compile(r"\s*[(（][^()（）]*(?:100|ランキング)[^()（）]*[)）]")
