@@ -307,3 +307,15 @@ def test_best_sellers_rank_in_every_marketplace_s_writing(line: str, ranks: tupl
              f'{label}:</span>{value}</span></li></ul></div>')
     snap = parse_product(_page(extra=extra), "https://www.amazon.com/dp/B000TEST01")
     assert tuple((r.rank, r.category) for r in snap.bsr) == ranks
+
+
+@pytest.mark.parametrize("link, count", [
+    ("New (3) from $12.99", 3), ("Comparar outras 12 ofertas", 12),
+    # a word between the number and "offers": these counts were not read, so no offers panel was fetched
+    ("Compare 12 other offers", 12), ("Vergleiche 4 weitere Angebote", 4), ("Comparer 4 autres offres", 4),
+    ("J\u00e4mf\u00f6r 4 andra erbjudanden", 4), ("Por\u00f3wnaj 4 inne oferty", 4),
+    ("See All Buying Options", None),
+])
+def test_other_sellers_count_from_the_offers_link(link: str, count: int | None) -> None:
+    right = _core("$20.00") + f'<div id="aod-ingress-link"><a href="#">{link}</a></div>'
+    assert parse_product(_page(right=right), "https://www.amazon.com/dp/B000TEST01").other_sellers_count == count

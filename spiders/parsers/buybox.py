@@ -384,7 +384,9 @@ def _deal(tree: LexborHTMLParser | LexborNode, box: Buybox) -> None:
             return
 
 
-_OLP_COUNT_RE = re.compile(r"\((\d[\d.,]*)\)|(\d[\d.,]*)\s+(?:ofertas|offers|Angebote|offres|offerte|aanbiedingen|出品)", re.IGNORECASE)
+# "New (3) from", "12 offers", and with one word between ("Compare 12 other offers", "Vergleiche 4 weitere Angebote")
+_OLP_COUNT_RE = re.compile(r"\((\d[\d.,]*)\)|(\d[\d.,]*)\s+(?:\w+\s+)?(?:ofertas|offers|Angebote|offres|offerte"
+                           r"|aanbiedingen|erbjudanden|oferty|teklif|عروض|出品)", re.IGNORECASE)
 
 
 # Containers of the offer-listing link, by id (a cheap walk), then the link texts inside them.
