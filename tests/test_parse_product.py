@@ -133,7 +133,8 @@ def test_split_price_when_offscreen_is_empty() -> None:
 @pytest.mark.parametrize("label, listed", [
     ("List Price:", True), ("M.R.P.:", True), ("RRP:", True), ("Prix conseillé :", True),
     ("Precio recomendado:", True), ("New Condition Price:", False), ("One-Time Price:", False),
-    ("Typical price:", False),
+    ("Typical price:", False), ("List:", True), ("Was:", False), ("Wish List:", False),
+    ("Unverb. Preisempf.:", True), ("Prezzo consigliato:", True), ("\u53c2\u8003\u4fa1\u683c:", True),
 ])
 def test_only_list_price_labels_make_a_list_price(label: str, listed: bool) -> None:
     snap = parse_product(_page(right=_core("$10.00", _basis(label, "$15.00"))), "https://www.amazon.com/dp/B000TEST01")

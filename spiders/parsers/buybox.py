@@ -24,7 +24,7 @@ _OTHER_OFFER_ID_RE = re.compile(
     re.IGNORECASE,
 )
 _has_list_label = caseless(
-    r"list\s*price|m\.?\s?r\.?\s?p|\brrp\b|prix conseill|precio recomendado|unverb|\buvp\b|prezzo consigliato"
+    r"list\s*price|^list\s*:|m\.?\s?r\.?\s?p|\brrp\b|prix conseill|precio recomendado|unverb|\buvp\b|prezzo consigliato"
     r"|参考価格|pre[çc]o sugerido|adviesprijs|rekommenderat pris|cena katalogowa|liste fiyat|السعر")
 _HIDDEN_CLASSES = ("aok-hidden", "a-hidden", "hidden")
 
