@@ -320,3 +320,23 @@ def test_best_sellers_rank_in_every_marketplace_s_writing(line: str, ranks: tupl
 def test_other_sellers_count_from_the_offers_link(link: str, count: int | None) -> None:
     right = _core("$20.00") + f'<div id="aod-ingress-link"><a href="#">{link}</a></div>'
     assert parse_product(_page(right=right), "https://www.amazon.com/dp/B000TEST01").other_sellers_count == count
+
+
+_SELLER_LINK = '<a href="/gp/help/seller/at-a-glance.html?seller=A1B2C3D4E5F6G7">{}</a>'
+
+
+@pytest.mark.parametrize("mk, price, sentence, want", [
+    # the UK says "dispatched", Brazil "enviado pela Amazon": these buy boxes had no seller or no shipper
+    ("uk", "\u00a320.00", "Dispatched from and sold by Amazon.", ("Amazon", "A3P5ROKL5A1OLE", "Amazon", True)),
+    ("uk", "\u00a320.00", f"Dispatched from and sold by {_SELLER_LINK.format('Gadget Hub UK')}.",
+     ("Gadget Hub UK", "A1B2C3D4E5F6G7", "Gadget Hub UK", False)),
+    ("uk", "\u00a320.00", f"Sold by {_SELLER_LINK.format('Gadget Hub UK')} and Fulfilled by Amazon.",
+     ("Gadget Hub UK", "A1B2C3D4E5F6G7", "Amazon", True)),
+    ("br", "R$ 20,00", f"Vendido por {_SELLER_LINK.format('Loja X')} e enviado pela Amazon.",
+     ("Loja X", "A1B2C3D4E5F6G7", "Amazon", True)),
+])
+def test_merchant_info_sentences(mk: str, price: str, sentence: str, want: tuple) -> None:
+    host = {"uk": "www.amazon.co.uk", "br": "www.amazon.com.br"}[mk]
+    right = _core(price) + f'<div id="merchant-info">{sentence}</div>'
+    snap = parse_product(_page(right=right), f"https://{host}/dp/B000TEST01", mk)
+    assert (snap.buybox_seller, snap.buybox_seller_id, snap.ships_from, snap.fulfilled_by_amazon) == want

@@ -178,7 +178,7 @@ def _legacy_price(tree: LexborHTMLParser | LexborNode, mk: Marketplace, box: Buy
             break
 
 
-_says_combined = caseless(r"/|ships from and sold|verkauf und versand|vendido y enviado|expédié et vendu|"
+_says_combined = caseless(r"/|ships from and sold|dispatched from and sold|verkauf und versand|vendido y enviado|expédié et vendu|"
                           r"spedito e venduto|enviado y vendido|発送・販売|出荷元・販売元")
 
 
@@ -240,12 +240,12 @@ def _tabular(tree: LexborHTMLParser | LexborNode, box: Buybox) -> None:
                     box.seller_id = seller_id_from_url(attr(link, "href"))
             if "/" in name and box.ships_from is None:
                 box.ships_from = value
-        elif ("ships from" in name or "shipper" in name) and box.ships_from is None:
+        elif ("ships from" in name or "shipper" in name or "dispatch" in name) and box.ships_from is None:
             box.ships_from = value
 
 
 _MI_PATTERNS = (
-    re.compile(r"^(?:ships from and sold by|verkauf und versand durch|vendido y enviado por|expédié et vendu par"
+    re.compile(r"^(?:ships from and sold by|dispatched from and sold by|verkauf und versand durch|vendido y enviado por|expédié et vendu par"
                r"|venduto e spedito da|enviado y vendido por|vendido e enviado por)\s+(?P<both>.+?)\.?(?:\s+(?:gift|für|para|pour|per)\b.*)?$", re.IGNORECASE),
     re.compile(r"^(?:sold by|verkauf durch|vendido por|vendu par|venduto da)\s+(?P<seller>.+?)\s+"
                r"(?:and|und|y|e|et)\s+(?:fulfilled|versand durch|gestionado|expédié|spedito|enviado)\b.*?(?:by|durch|por|par|da)?\s*(?P<ships>Amazon[\w.]*)?\s*\.?$", re.IGNORECASE),
@@ -255,8 +255,8 @@ _MI_PATTERNS = (
 # Japanese: "この商品は、Xが販売、発送します。" / "この商品は、Xが販売し、Amazon.co.jp が発送します。"
 _MI_JP_BOTH = re.compile(r"この商品は、\s*(?P<both>.+?)\s*が販売、発送します")
 _MI_JP_SELLER = re.compile(r"この商品は、\s*(?P<seller>.+?)\s*が販売し")
-_says_fba = caseless(r"fulfilled by amazon|versand durch amazon|gestionado por amazon|expédié par amazon"
-                     r"|spedito da amazon|amazon\.co\.jp\s*が発送")
+_says_fba = caseless(r"fulfilled by amazon|dispatched by amazon|versand durch amazon|gestionado por amazon"
+                     r"|expédié par amazon|spedito da amazon|enviado pela amazon|amazon\.co\.jp\s*が発送")
 
 
 def _merchant_info(tree: LexborHTMLParser | LexborNode, box: Buybox) -> None:
