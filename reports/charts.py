@@ -98,12 +98,12 @@ def draw_chart(spec: ChartSpec, *, title: str, ylabel: str = "") -> Figure:
     if ylabel:
         ax.set_ylabel(ylabel, fontsize=8, family=families)
     locator = mdates.AutoDateLocator(maxticks=7)
-    # One more multiple per unit, so a span just past a unit's last multiple (4 days of hourly ticks, 4
-    # minutes of seconds) gets 24 h / 60 min / 60 s ticks instead of matplotlib's fallback (9-10 crowded ticks
-    # and a UserWarning on every report).
-    locator.intervald[mdates.HOURLY] = [1, 2, 3, 4, 6, 12, 24]
-    locator.intervald[mdates.MINUTELY] = [1, 5, 10, 15, 30, 60]
-    locator.intervald[mdates.SECONDLY] = [1, 5, 10, 15, 30, 60]
+    # More multiples per unit than matplotlib's: a span just past a unit's last multiple (4 days of hourly
+    # ticks, 4 minutes of seconds) got its fallback (9-10 crowded ticks and a UserWarning on every report),
+    # and a gap between two multiples left some spans with a single labelled tick.
+    locator.intervald[mdates.HOURLY] = [1, 2, 3, 4, 6, 8, 12, 24]
+    locator.intervald[mdates.MINUTELY] = [1, 2, 5, 10, 15, 20, 30, 60]
+    locator.intervald[mdates.SECONDLY] = [1, 2, 5, 10, 15, 20, 30, 60]
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(_tick_formatter(locator, max(times) - min(times)))
     ax.tick_params(labelsize=7)

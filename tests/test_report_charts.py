@@ -123,3 +123,17 @@ def test_histories_over_a_year_name_the_year():
                      "USD")
     labels = _tick_labels(spec)
     assert len(set(labels)) == len(labels) and all(label.startswith("20") for label in labels), labels
+
+
+@pytest.mark.parametrize("step", [timedelta(milliseconds=ms) for ms in
+                                  (50, 500, 1500, 20_000, 60_000, 600_000, 3_600_000, 10_800_000, 86_400_000)])
+@pytest.mark.parametrize("count", [2, 5, 8, 14, 31])
+def test_every_history_gets_two_to_eight_distinct_ticks(step, count):
+    # Runs from a fraction of a second to a day apart, two to thirty-one of them: some spans got a single
+    # labelled tick, others nine crowded ones and a matplotlib warning.
+    start = T + timedelta(milliseconds=700)
+    spec = ChartSpec("B0OWN00001", "price", tuple((start + i * step, Decimal(20 + i)) for i in range(count)), "USD")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        labels = _tick_labels(spec)
+    assert 2 <= len(labels) <= 8 and len(set(labels)) == len(labels), labels
