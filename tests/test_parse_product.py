@@ -340,3 +340,15 @@ def test_merchant_info_sentences(mk: str, price: str, sentence: str, want: tuple
     right = _core(price) + f'<div id="merchant-info">{sentence}</div>'
     snap = parse_product(_page(right=right), f"https://{host}/dp/B000TEST01", mk)
     assert (snap.buybox_seller, snap.buybox_seller_id, snap.ships_from, snap.fulfilled_by_amazon) == want
+
+
+@pytest.mark.parametrize("ships_from, fba", [
+    ("Amazon", True), ("Amazon.com", True), ("Amazon.com Services LLC", True), ("Amazon EU S.\u00e0 r.l.", True),
+    ("Gadget Hub", False), ("Amazonia Outfitters", False),
+])
+def test_fulfilled_by_amazon_from_any_of_amazon_s_names(ships_from: str, fba: bool) -> None:
+    right = (_core("$20.00") + _merchant("Sold by", "Gadget Hub", "A1B2C3D4E5F6G7")
+             + '<div id="fulfillerInfoFeature_feature_div"><div class="offer-display-feature-text">'
+             f'<span class="offer-display-feature-text-message">{ships_from}</span></div></div>')
+    snap = parse_product(_page(right=right), "https://www.amazon.com/dp/B000TEST01")
+    assert (snap.ships_from, snap.fulfilled_by_amazon) == (ships_from, fba)

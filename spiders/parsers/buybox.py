@@ -15,6 +15,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.marketplaces import Marketplace
 from crawler.records import BuyboxState, Coupon, Money, Offer
+from spiders.parsers.cards import is_amazon_name
 from spiders.parsers.common import attr, caseless, clean, parse_count, seller_id_from_url
 from spiders.parsers.money import parse_money, parse_split_price
 
@@ -214,7 +215,9 @@ def _seller(tree: LexborHTMLParser | LexborNode, mk: Marketplace, box: Buybox) -
     if box.seller is not None and box.seller_id is None and _is_amazon(box.seller, mk):
         box.seller_id = mk.retail_merchant_id
     if box.ships_from is not None:
-        box.fba = _is_amazon(box.ships_from, mk)
+        # who ships may be any of Amazon's own names ("Amazon.com Services LLC", "Amazon EU S.à r.l."); the
+        # seller id above takes only the retail names, since Warehouse/Resale are sellers of their own
+        box.fba = _is_amazon(box.ships_from, mk) or is_amazon_name(box.ships_from)
 
 
 def _is_amazon(name: str, mk: Marketplace) -> bool:
