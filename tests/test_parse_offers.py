@@ -135,3 +135,18 @@ def test_seller_rating_percent_in_any_order(text: str, want: int | None) -> None
 
     box = LexborHTMLParser(f"<div id='x'>{text}</div>").css_first("#x")
     assert _percent(box) == (Decimal(want) if want is not None else None)
+
+
+@pytest.mark.parametrize("sold_by, seller_id, fba", [
+    ("Amazon.com", "ATVPDKIKX0DER", True),  # the retailer, named without a link
+    ("Amazon Resale", None, True),  # a seller of its own (Warehouse's new name): its id is not the retailer's
+    ("Amazon Warehouse", None, True),
+])
+def test_amazon_s_own_sellers_without_a_link(sold_by: str, seller_id: str | None, fba: bool) -> None:
+    html = ('<div id="aod-container"><div id="aod-offer-list"><div id="aod-offer">'
+            '<div id="aod-offer-heading"><h5>Used - Like New</h5></div><div id="aod-offer-price">'
+            '<span class="a-price"><span class="a-offscreen">$9.00</span></span></div>'
+            '<div id="aod-offer-soldBy"><span class="a-color-tertiary">Sold by</span>'
+            f'<span class="a-size-small a-color-base">{sold_by}</span></div></div></div></div>')
+    offer = parse_offers(html, "https://www.amazon.com/gp/aod/ajax?asin=B000000001").offers[0]
+    assert (offer.seller, offer.seller_id, offer.fulfilled_by_amazon) == (sold_by, seller_id, fba)

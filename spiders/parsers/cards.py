@@ -33,7 +33,7 @@ _ASIN_PATH_RE = re.compile(r"/(?:dp|gp/product|gp/aw/d|gp/offer-listing|product-
 # Amazon itself as a seller or shipper: "Amazon", "Amazon.com", "Amazon.co.uk", "Amazon.com Services LLC"...
 _AMAZON_NAME_RE = re.compile(
     r"amazon(?:\.[a-z]{2,3}(?:\.[a-z]{2})?)?"
-    r"(?:\s+(?:services(?:\s+llc)?|export\s+sales(?:\s+llc)?|eu(?:\s+s\.?\s?[aà]\.?\s?r\.?\s?l\.?)?|us|warehouse"
+    r"(?:\s+(?:services(?:\s+llc)?|export\s+sales(?:\s+llc)?|eu(?:\s+s\.?\s?[aà]\.?\s?r\.?\s?l\.?)?|us|warehouse|resale"
     r"|fulfil+ment|retail(?:\s+[a-z]+)*))?",
     re.IGNORECASE,
 )
@@ -126,7 +126,8 @@ def asin_from_href(href: str | None) -> str | None:
 
 
 def is_amazon_name(name: str | None) -> bool:
-    """True for Amazon itself as seller or shipper ("Amazon", "Amazon.com", "Amazon.co.uk", "Amazon Warehouse")."""
+    """True for Amazon itself as seller or shipper ("Amazon", "Amazon.com", "Amazon.co.uk", "Amazon Warehouse",
+    "Amazon Resale")."""
     t = clean(name)
     return bool(t and _AMAZON_NAME_RE.fullmatch(t))
 

@@ -49,6 +49,7 @@ _FULFILLED_RE = re.compile(r"isAmazonFulfilled=([01])")
 _FBA_TEXT_RE = re.compile(r"fulfil+ment by amazon|fulfil+ed by amazon|expédié par amazon|versand durch amazon"
                           r"|gestionado por amazon|logistica di amazon|amazon 配送センター", re.IGNORECASE)
 _PERCENT_RE = re.compile(r"(\d{1,3})\s?[%٪]|[%٪]\s?(\d{1,3})")  # Turkish writes "%97"
+_OWN_SELLER_RE = re.compile(r"warehouse|resale", re.IGNORECASE)
 _PAREN_COUNT_RE = re.compile(r"\(([^)]*\d[^)]*)\)")
 
 
@@ -156,8 +157,8 @@ def _aod_offer(block, market: Marketplace, buybox: bool) -> Offer:
     ships_from, _ = _value_span(block.css_first("#aod-offer-shipsFrom"))
     seller, href = _value_span(block.css_first("#aod-offer-soldBy"))
     seller_id = seller_id_from_url(href)
-    if seller_id is None and is_amazon_name(seller) and href is None:
-        seller_id = market.retail_merchant_id
+    if seller_id is None and is_amazon_name(seller) and href is None and not _OWN_SELLER_RE.search(seller or ""):
+        seller_id = market.retail_merchant_id  # Amazon the retailer; Warehouse/Resale have ids of their own
     rating_box = block.css_first("#aod-offer-seller-rating")
     return Offer(
         seller=seller,
