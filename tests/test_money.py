@@ -42,6 +42,9 @@ from spiders.parsers.money import parse_amount, parse_money, parse_split_price
     ("\u0631.\u0633.\u200f \u0661\u066c\u0662\u0667\u0669\u066b\u0660\u0660", "sa", "1279.00"),
     ("١٬٢٩٩٫٥٠ د.إ.", "ae", "1299.50"),
     ("\uffe5\uff11\uff12,\uff19\uff18\uff10", "jp", "12980"),
+    # a discount printed beside the price: the percentage was read as the amount (15.00 EUR, 151980 JPY)
+    ("-15 % 12,99 \u20ac", "de", "12.99"), ("\u221215\u00a0% 12,99 \u20ac", "de", "12.99"), ("%15 1.299,99 TL", "tr", "1299.99"),
+    ("-15% \uffe51,980", "jp", "1980"),
     ("1 299,00 zł", "pl", "1299.00"),
     ("1.299,00 TL", "tr", "1299.00"),
     ("AED 1,299.00", "ae", "1299.00"),
@@ -68,6 +71,7 @@ def test_prices_in_every_format(text: str, mk: str, amount: str) -> None:
     (None, "us"), ("", "us"), ("   ", "de"), ("Currently unavailable", "us"),
     ("$12.99 - $18.99", "us"), ("$10.86 - $12", "us"), ("12,99 € – 18,99 €", "de"), ("2-3 days", "us"),
     ("1,299", "de"),  # three decimals in a comma-decimal market: no price format we know
+    ("2 for $20", "us"), ("Save 15%", "us"),  # a multi-buy offer (was 2.00) and a bare discount
 ])
 def test_not_one_price(text: str | None, mk: str) -> None:
     assert parse_money(text, mk) is None

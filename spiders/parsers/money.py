@@ -25,6 +25,13 @@ _SIMPLE = {
     ".": re.compile(rf"{_MARK} ?([0-9]{{1,3}}(?:,[0-9]{{3}})+|[0-9]+)(?:\.([0-9]{{1,2}}))? ?{_MARK}"),
     ",": re.compile(rf"{_MARK} ?([0-9]{{1,3}}(?:\.[0-9]{{3}})+|[0-9]+)(?:,([0-9]{{1,2}}))? ?{_MARK}"),
 }
+# A discount printed with the price ("-15 % 12,99 €", "%20"): a percentage is never the amount.
+_PERCENT_RE = re.compile(r"[-−+]?\s?\d+(?:[.,]\d+)?\s?[%٪]|[%٪]\s?\d+(?:[.,]\d+)?")
+_NUMBER_RE = re.compile(r"\d[\d.,]*")
+# What marks a number as money: a currency sign, an ISO code, or a currency word of a marketplace.
+_CURRENCY_MARK = r"(?:[$€£¥￥₹₺₽₩¢]|\b[A-Z]{3}\b|\bkr\b|zł|\bTL\b|円|元|ر\.س|د\.إ|ج\.م)"
+_MARK_BEFORE_RE = re.compile(_CURRENCY_MARK + r"\.?\s?$")
+_MARK_AFTER_RE = re.compile(r"\s?" + _CURRENCY_MARK)
 # Currency-free marketplaces print zero-decimal amounts: their fraction never exists.
 _ZERO_DECIMAL = {"JPY"}
 
@@ -43,6 +50,12 @@ def parse_amount(text: str | None, marketplace: str | Marketplace) -> Decimal | 
         return None
     # Thousands written with spaces ("1 299,99"): join the groups before price-parser sees them.
     cleaned = re.sub(r"(?<=\d) (?=\d{3}(?:\D|$))", "", cleaned)
+    if "%" in cleaned or "٪" in cleaned:
+        cleaned = _PERCENT_RE.sub(" ", cleaned).strip()
+        if not any(ch.isdigit() for ch in cleaned):
+            return None
+    if _first_number_is_bare(cleaned):
+        return None  # "2 for $20": the first number is no amount, and which one is the price is a guess
     decimal = m.decimal
     if m.currency in _ZERO_DECIMAL:
         # "￥12,980" and "12.980" (rare) both mean twelve thousand: no fraction exists in yen.
@@ -60,6 +73,15 @@ def parse_amount(text: str | None, marketplace: str | Marketplace) -> Decimal | 
     if not isinstance(exponent, int) or exponent < -2:  # three decimals is no price format we know
         return None
     return price.amount.quantize(Decimal("0.01"))
+
+
+def _first_number_is_bare(text: str) -> bool:
+    """Of two or more numbers, the first has no currency mark on either side."""
+    numbers = list(_NUMBER_RE.finditer(text))
+    if len(numbers) < 2:
+        return False
+    first = numbers[0]
+    return not (_MARK_BEFORE_RE.search(text, 0, first.start()) or _MARK_AFTER_RE.match(text, first.end()))
 
 
 def parse_money(text: str | None, marketplace: str | Marketplace) -> Money | None:
