@@ -72,6 +72,9 @@ def test_prices_in_every_format(text: str, mk: str, amount: str) -> None:
     ("$12.99 - $18.99", "us"), ("$10.86 - $12", "us"), ("12,99 € – 18,99 €", "de"), ("2-3 days", "us"),
     ("1,299", "de"),  # three decimals in a comma-decimal market: no price format we know
     ("2 for $20", "us"), ("Save 15%", "us"),  # a multi-buy offer (was 2.00) and a bare discount
+    # shown in another currency: not an amount in the marketplace's ("$12.99" on amazon.de was 1299.00 EUR);
+    # cards.read_money reads these in the currency they name
+    ("$12.99", "de"), ("\u20ac12.99", "us"), ("CDN$ 12.99", "us"), ("SAR 1,279.00", "ae"), ("\u00a312.99", "jp"),
 ])
 def test_not_one_price(text: str | None, mk: str) -> None:
     assert parse_money(text, mk) is None

@@ -25,7 +25,7 @@ from spiders.parsers.common import (  # noqa: F401  (re-exported for the card pa
     parse_rating,
     seller_id_from_url,
 )
-from spiders.parsers.money import parse_money, parse_split_price
+from spiders.parsers.money import currency_in, parse_money, parse_split_price
 
 _WS_RE = re.compile(r"[\s\u00a0\u202f\u2009\u200b\u200e\u200f\ufeff]+")
 _SCRIPT_RE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
@@ -37,17 +37,6 @@ _AMAZON_NAME_RE = re.compile(
     r"|fulfil+ment|retail(?:\s+[a-z]+)*))?",
     re.IGNORECASE,
 )
-# Currency codes and symbols a price may print; a code or symbol that is not the marketplace's means the
-# shopper chose another display currency (a .co.jp page in TWD): the amount is then read in that currency.
-_CODES = frozenset(
-    ["USD", "EUR", "GBP", "JPY", "INR", "CAD", "MXN", "BRL", "AUD", "SGD", "AED", "SAR", "EGP", "TRY", "SEK", "PLN", "CNY", "TWD", "HKD", "KRW", "CHF", "NZD", "ZAR", "DKK", "NOK"]
-)
-_SYMBOLS = (
-    ("US$", "USD"), ("CDN$", "CAD"), ("CA$", "CAD"), ("C$", "CAD"), ("AU$", "AUD"), ("A$", "AUD"),
-    ("S$", "SGD"), ("R$", "BRL"), ("MX$", "MXN"), ("NT$", "TWD"), ("HK$", "HKD"), ("€", "EUR"),
-    ("£", "GBP"), ("₹", "INR"), ("zł", "PLN"), ("₺", "TRY"), ("₩", "KRW"),
-)
-_DOLLARS = frozenset({"USD", "CAD", "MXN", "AUD", "SGD"})
 # "FREE delivery" / "FREE Shipping" in the marketplaces' languages.
 FREE_RE = re.compile(
     r"\b(?:free|gratis|gratuit[aeo]?s?|kostenlos\w*|grátis|ücretsiz|ÜCRETSİZ|darmow[aey])\b|無料|免费|免运费|免運費|مجان",
@@ -137,27 +126,12 @@ def amazon_name(market: Marketplace) -> str:
     return "Amazon." + market.host.split("amazon.", 1)[-1]
 
 
-def _currency_in(text: str, market: Marketplace) -> str | None:
-    """The currency a price text names, when it names one."""
-    for code in re.findall(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])", text):
-        if code in _CODES:
-            return code
-    for symbol, code in _SYMBOLS:
-        if symbol in text:
-            return code
-    if "￥" in text or "¥" in text:
-        return "CNY" if market.currency == "CNY" else "JPY"
-    if "$" in text:
-        return market.currency if market.currency in _DOLLARS else "USD"
-    return None
-
-
 def read_money(text: str | None, market: Marketplace) -> Money | None:
     """A price as shown, in the currency it is shown in; None for ranges, empty or unsure text."""
     t = clean(text)
     if not t:
         return None
-    currency = _currency_in(t, market)
+    currency = currency_in(t, market)
     if currency is None or currency == market.currency:
         return parse_money(t, market)
     if re.search(r"\d\s*[-–—~]\s*\D{0,6}\d", t):
@@ -178,7 +152,7 @@ def money_in(text: str | None, market: Marketplace) -> list[Money]:
     t = clean(text) or ""
     for m in re.finditer(r"\d(?:[\d.,\u00a0\u202f]*\d)?", t):
         before, after = t[max(0, m.start() - 5):m.start()], t[m.end():m.end() + 5]
-        if _currency_in(before, market) is None and _currency_in(after, market) is None:
+        if currency_in(before, market) is None and currency_in(after, market) is None:
             continue
         money = read_money(before[-4:] + m.group(0) + after[:4], market)
         if money is not None:
@@ -202,7 +176,7 @@ def a_price(node, market: Marketplace) -> Money | None:
         return None
     frac = node.css_first(".a-price-fraction")
     symbol = node_text(node.css_first(".a-price-symbol"))
-    if symbol and _currency_in(symbol, market) not in (None, market.currency):
+    if symbol and currency_in(symbol, market) not in (None, market.currency):
         return None  # another currency, split into spans: not worth a guess
     return parse_split_price(whole.text(), frac.text() if frac is not None else None, market)
 

@@ -34,6 +34,32 @@ _MARK_BEFORE_RE = re.compile(_CURRENCY_MARK + r"\.?\s?$")
 _MARK_AFTER_RE = re.compile(r"\s?" + _CURRENCY_MARK)
 # Currency-free marketplaces print zero-decimal amounts: their fraction never exists.
 _ZERO_DECIMAL = {"JPY"}
+# Currency codes and symbols a price may print; a code or symbol that is not the marketplace's means the
+# shopper chose another display currency (a .co.jp page in TWD): the amount is then read in that currency.
+_CODES = frozenset(
+    ["USD", "EUR", "GBP", "JPY", "INR", "CAD", "MXN", "BRL", "AUD", "SGD", "AED", "SAR", "EGP", "TRY", "SEK", "PLN", "CNY", "TWD", "HKD", "KRW", "CHF", "NZD", "ZAR", "DKK", "NOK"]
+)
+_SYMBOLS = (
+    ("US$", "USD"), ("CDN$", "CAD"), ("CA$", "CAD"), ("C$", "CAD"), ("AU$", "AUD"), ("A$", "AUD"),
+    ("S$", "SGD"), ("R$", "BRL"), ("MX$", "MXN"), ("NT$", "TWD"), ("HK$", "HKD"), ("€", "EUR"),
+    ("£", "GBP"), ("₹", "INR"), ("zł", "PLN"), ("₺", "TRY"), ("₩", "KRW"),
+)
+_DOLLARS = frozenset({"USD", "CAD", "MXN", "AUD", "SGD"})
+
+
+def currency_in(text: str, market: Marketplace) -> str | None:
+    """The currency a price text names, when it names one."""
+    for code in re.findall(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])", text):
+        if code in _CODES:
+            return code
+    for symbol, code in _SYMBOLS:
+        if symbol in text:
+            return code
+    if "￥" in text or "¥" in text:
+        return "CNY" if market.currency == "CNY" else "JPY"
+    if "$" in text:
+        return market.currency if market.currency in _DOLLARS else "USD"
+    return None
 
 
 def _market(marketplace: str | Marketplace) -> Marketplace:
@@ -46,6 +72,9 @@ def parse_amount(text: str | None, marketplace: str | Marketplace) -> Decimal | 
         return None
     m = _market(marketplace)
     cleaned = _SPACES_RE.sub(" ", ascii_digits(text)).strip()
+    named = currency_in(cleaned, m)
+    if named is not None and named != m.currency:
+        return None  # shown in another currency: not an amount in this marketplace's (cards.read_money reads it)
     if not cleaned or not any(ch.isdigit() for ch in cleaned) or _RANGE_RE.search(cleaned):
         return None
     # Thousands written with spaces ("1 299,99"): join the groups before price-parser sees them.
