@@ -105,7 +105,8 @@ def draw_chart(spec: ChartSpec, *, title: str, ylabel: str = "") -> Figure:
     locator.intervald[mdates.MINUTELY] = [1, 2, 5, 10, 15, 20, 30, 60]
     locator.intervald[mdates.SECONDLY] = [1, 2, 5, 10, 15, 20, 30, 60]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(_tick_formatter(locator, max(times) - min(times)))
+    span = max(times) - min(times) if times else timedelta(0)  # an empty series still draws, as before
+    ax.xaxis.set_major_formatter(_tick_formatter(locator, span))
     ax.tick_params(labelsize=7)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)

@@ -137,3 +137,10 @@ def test_every_history_gets_two_to_eight_distinct_ticks(step, count):
         warnings.simplefilter("error")
         labels = _tick_labels(spec)
     assert 2 <= len(labels) <= 8 and len(set(labels)) == len(labels), labels
+
+
+def test_an_empty_series_still_draws():
+    # the tick formatter's span of the history must not assume a point (max() of nothing raised)
+    fig = charts.draw_chart(ChartSpec("B0OWN00001", "price", (), "USD"), title="Price")
+    fig.canvas.draw()
+    assert fig.axes[0].get_title(loc="left") == "Price"
