@@ -217,7 +217,7 @@ def _seller(tree: LexborHTMLParser | LexborNode, mk: Marketplace, box: Buybox) -
     if box.ships_from is not None:
         # who ships may be any of Amazon's own names ("Amazon.com Services LLC", "Amazon EU S.à r.l."); the
         # seller id above takes only the retail names, since Warehouse/Resale are sellers of their own
-        box.fba = _is_amazon(box.ships_from, mk) or is_amazon_name(box.ships_from)
+        box.fba = is_amazon_name(box.ships_from.rstrip("."))
 
 
 def _is_amazon(name: str, mk: Marketplace) -> bool:
